@@ -1,0 +1,278 @@
+"""Architectures by name: one builder per network, with the tasks it serves and its Grad-CAM layer.
+
+Tasks (see :data:`TASKS`):
+
+- ``"side"``: which patient side the stroke affected. Two logits in the order of
+  :data:`SIDE_CLASSES` (patient-left affected, patient-right affected).
+- ``"pain"``: PSPI regression, one output (a score meant for [0, 16]; callers clamp).
+- ``"pain_binary"``: the pain / no-pain task of the cerebral-palsy paper, two logits
+  (no pain, pain) or one logit (pain), on any backbone.
+
+Every network ends in adaptive pooling, so it accepts any input size of at least 32 x 32 pixels; the
+size a checkpoint was trained at is recorded in its model card and read by :mod:`models.preprocess`.
+
+Nothing is downloaded: torchvision builders are called with ``weights=None``. ImageNet initialisation
+comes only from a local file passed as ``pretrained`` (a torchvision state dict as ``.safetensors`` or a
+``.pt``/``.pth`` state dict read with ``weights_only=True``); without it the network starts from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from faces.sides import Side
+
+TASKS = ("side", "pain", "pain_binary")
+
+#: Class order of side logits / probabilities: index 0 = patient-left affected, 1 = patient-right.
+SIDE_CLASSES: tuple[Side, Side] = (Side.LEFT, Side.RIGHT)
+
+#: Class names written in model cards, per task and number of outputs.
+CLASS_NAMES: dict[tuple[str, int], tuple[str, ...]] = {
+    ("side", 2): ("patient_left_affected", "patient_right_affected"),
+    ("pain", 1): ("pspi",),
+    ("pain_binary", 2): ("no_pain", "pain"),
+    ("pain_binary", 1): ("pain_logit",),
+}
+
+
+class PretrainedWeightsError(ValueError):
+    """A local ImageNet weights file is missing, unreadable or does not fit the architecture."""
+
+
+class SmallCNN(nn.Module):
+    """Three convolution blocks, global average pooling and a small dense head.
+
+    This is the report's custom CNN (three conv layers with max-pooling, a dense layer and dropout)
+    with two deliberate changes: each block has BatchNorm, and the feature map is reduced by global
+    average pooling instead of being flattened into a very large dense layer. That makes the network
+    input-size agnostic, about 100k parameters instead of millions, and far less prone to overfit.
+
+    Input ``(N, 3, H, W)`` float (normalised), H and W >= 8; output ``(N, outputs)``.
+    """
+
+    def __init__(self, outputs: int, widths: tuple[int, int, int] = (32, 64, 128), dropout: float = 0.3):
+        super().__init__()
+        blocks: dict[str, nn.Module] = {}
+        in_ch = 3
+        for i, width in enumerate(widths, start=1):
+            blocks[f"block{i}"] = nn.Sequential(
+                nn.Conv2d(in_ch, width, 3, padding=1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            )
+            in_ch = width
+        self.features = nn.Sequential()
+        for name, block in blocks.items():
+            self.features.add_module(name, block)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(in_ch, in_ch),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(in_ch, outputs),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pool(self.features(x)))
+
+
+def _resnet18(outputs: int) -> nn.Module:
+    from torchvision.models import resnet18
+
+    model = resnet18(weights=None)
+    model.fc = nn.Linear(model.fc.in_features, outputs)
+    return model
+
+
+def _mobilenet_v2(outputs: int) -> nn.Module:
+    from torchvision.models import mobilenet_v2
+
+    model = mobilenet_v2(weights=None)
+    model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, outputs)
+    return model
+
+
+def _efficientnet_b0(outputs: int) -> nn.Module:
+    from torchvision.models import efficientnet_b0
+
+    model = efficientnet_b0(weights=None)
+    model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, outputs)
+    return model
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One registered network.
+
+    Attributes:
+        name: registry key.
+        tasks: the tasks it is meant for (subset of :data:`TASKS`).
+        build: ``build(outputs) -> nn.Module``, randomly initialised.
+        cam_layer: dotted module path of the last convolutional stage (the Grad-CAM target).
+        head: dotted path of the final ``nn.Linear`` (replaced when loading ImageNet weights).
+        description: one line for model cards and ``--help``.
+    """
+
+    name: str
+    tasks: tuple[str, ...]
+    build: Callable[[int], nn.Module]
+    cam_layer: str
+    head: str
+    description: str
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    arch.name: arch
+    for arch in (
+        Architecture(
+            "side_cnn", ("side", "pain_binary"), lambda n: SmallCNN(n, (32, 64, 128), dropout=0.3),
+            "features.block3", "head.4",
+            "The report's custom side CNN: three conv blocks (BatchNorm, max-pool), global average pooling.",
+        ),
+        Architecture(
+            "simple_cnn", ("pain", "pain_binary"), lambda n: SmallCNN(n, (32, 64, 128), dropout=0.3),
+            "features.block3", "head.4",
+            "The report's simple pain CNN baseline: three conv blocks, global average pooling.",
+        ),
+        Architecture(
+            "mobilenet_v2", ("side", "pain", "pain_binary"), _mobilenet_v2, "features.18", "classifier.1",
+            "torchvision MobileNetV2 with a new final layer.",
+        ),
+        Architecture(
+            "resnet18", ("pain", "pain_binary", "side"), _resnet18, "layer4", "fc",
+            "torchvision ResNet18 with a new final layer (the report's pain model).",
+        ),
+        Architecture(
+            "efficientnet_b0", ("pain", "pain_binary"), _efficientnet_b0, "features.8", "classifier.1",
+            "torchvision EfficientNet-B0 with a new final layer.",
+        ),
+    )
+}
+
+#: Default architecture per task.
+DEFAULT_ARCHITECTURE = {"side": "side_cnn", "pain": "resnet18", "pain_binary": "resnet18"}
+
+
+def get_architecture(name: str) -> Architecture:
+    """The registry entry for ``name``; a clear ``KeyError`` listing the known names otherwise."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise KeyError(f"Unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)}") from None
+
+
+def default_outputs(task: str) -> int:
+    """Number of outputs a task's head has by default: side 2, pain 1, pain_binary 2."""
+    if task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return {"side": 2, "pain": 1, "pain_binary": 2}[task]
+
+
+def check_task(name: str, task: str, outputs: int) -> None:
+    """Raise ``ValueError`` when ``name`` does not serve ``task`` or ``outputs`` is wrong for it."""
+    arch = get_architecture(name)
+    if task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    if task not in arch.tasks:
+        raise ValueError(f"Architecture {name!r} is not registered for task {task!r} (serves {arch.tasks})")
+    if (task, outputs) not in CLASS_NAMES:
+        allowed = sorted(n for t, n in CLASS_NAMES if t == task)
+        raise ValueError(f"Task {task!r} needs {' or '.join(map(str, allowed))} outputs, got {outputs}")
+
+
+def build_model(name: str, *, outputs: int, pretrained: Path | str | None = None,
+                task: str | None = None) -> nn.Module:
+    """Build architecture ``name`` with a final layer of ``outputs`` units.
+
+    Args:
+        name: a key of :data:`ARCHITECTURES`.
+        outputs: size of the last layer (side 2, pain 1, pain_binary 2 or 1).
+        pretrained: optional local ImageNet state dict for the backbone; the final layer stays random.
+        task: when given, checked against the architecture's tasks and ``outputs``.
+
+    Returns:
+        The network in training mode; input ``(N, 3, H, W)`` normalised float, output ``(N, outputs)``.
+    """
+    arch = get_architecture(name)
+    if task is not None:
+        check_task(name, task, outputs)
+    if outputs < 1:
+        raise ValueError(f"outputs must be >= 1, got {outputs}")
+    model = arch.build(outputs)
+    if pretrained is not None:
+        load_backbone_weights(model, arch, Path(pretrained))
+    return model
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors from a ``.safetensors`` file or a ``.pt``/``.pth`` state dict, never unpickling objects.
+
+    A ``.pt`` file holding ``{"model": state_dict, ...}`` (a training state) yields its ``"model"`` entry.
+    """
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path), device="cpu")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} does not hold a state dict of tensors")
+    return state
+
+
+def load_backbone_weights(model: nn.Module, arch: Architecture, path: Path) -> dict[str, int]:
+    """Copy matching tensors from a local ImageNet state dict into ``model``, except the final layer.
+
+    Returns counts ``{"loaded": n, "skipped": m}``. Raises :class:`PretrainedWeightsError` when the file
+    is missing or unreadable, or when fewer than 90 % of the backbone's tensors match by name and shape
+    (the file is for another architecture).
+    """
+    if not path.is_file():
+        raise PretrainedWeightsError(f"Pretrained weights file not found: {path} (nothing is downloaded)")
+    try:
+        source = read_state_dict(path)
+    except Exception as err:
+        raise PretrainedWeightsError(f"Cannot read pretrained weights {path}: {err}") from err
+    target = model.state_dict()
+    backbone = [k for k in target if not k.startswith(arch.head + ".")]
+    matched = {k: source[k] for k in backbone if k in source and source[k].shape == target[k].shape}
+    if len(matched) < 0.9 * len(backbone):
+        raise PretrainedWeightsError(
+            f"{path} does not fit {arch.name}: only {len(matched)} of {len(backbone)} backbone tensors match "
+            "by name and shape"
+        )
+    model.load_state_dict(matched, strict=False)
+    return {"loaded": len(matched), "skipped": len(target) - len(matched)}
+
+
+def cam_layer(model: nn.Module, name: str) -> nn.Module:
+    """The module Grad-CAM should hook for a network built as architecture ``name``."""
+    return model.get_submodule(get_architecture(name).cam_layer)
+
+
+__all__ = [
+    "ARCHITECTURES",
+    "CLASS_NAMES",
+    "DEFAULT_ARCHITECTURE",
+    "SIDE_CLASSES",
+    "TASKS",
+    "Architecture",
+    "PretrainedWeightsError",
+    "SmallCNN",
+    "build_model",
+    "cam_layer",
+    "check_task",
+    "default_outputs",
+    "get_architecture",
+    "load_backbone_weights",
+    "read_state_dict",
+]
