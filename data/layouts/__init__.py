@@ -57,6 +57,8 @@ def detect_layout(root: str | Path) -> str:
     if not root.is_dir():
         raise LayoutError(f"Dataset folder not found: {root}")
     found = [name for name in LAYOUTS if _DETECTORS[name](root)]
+    if "half_face" in found and len(found) > 1 and not looks_like_half_face(root, strict=True):
+        found.remove("half_face")
     if not found:
         raise LayoutError(
             f"{root} matches no known dataset layout. Expected one of: UNBC-McMaster (Images/ + "

@@ -85,11 +85,27 @@ def dataset_folder(root: str | Path) -> Path:
     return folder if folder.is_dir() else root
 
 
-def looks_like_half_face(root: str | Path) -> bool:
-    """True when the folder (or its ``pain-dataset/``) holds ``*_a`` / ``*_b`` images."""
+def looks_like_half_face(root: str | Path, *, strict: bool = False) -> bool:
+    """True when ``root`` holds a half-face dataset.
+
+    A ``pain-dataset/`` folder with ``*_a`` / ``*_b`` images always counts. Without that folder, ``root``
+    itself (or its ``testing/``) must hold at least one complete ``_a`` + ``_b`` pair, and only when
+    ``strict`` is False (this weaker evidence yields to other layouts in :func:`data.layouts.detect_layout`).
+    """
+    root = Path(root)
     folder = dataset_folder(root)
+    named = folder.name == FOLDER
+    if strict and not named:
+        return False
     for sub in (folder, folder / TESTING):
-        if sub.is_dir() and any(_HALF_NAME.match(p.stem) for p in iter_images(sub)):
+        if not sub.is_dir():
+            continue
+        halves: dict[str, set[str]] = {}
+        for path in iter_images(sub):
+            match = _HALF_NAME.match(path.stem)
+            if match:
+                halves.setdefault(match.group("frame"), set()).add(match.group("half"))
+        if (named and halves) or any(len(v) == 2 for v in halves.values()):
             return True
     return False
 
