@@ -79,7 +79,7 @@ def test_unbc_round_trip_records_and_pixels(tmp_path: Path) -> None:
             {4: 2.0, 6: 1.0, 7: 3.0, 43: 1.0},
             Side.LEFT,
         ),
-        ("042-ll042", "ll042t1aaaff", "ll042t1aaaff002", _gray(2), {}, None),
+        ("042-ll042", "ll042t1aaaff", "ll042t1aaaff002", _gray(2), {4: 0.0, 43: 0.0}, None),
         ("064-ak064", "ak064t1aeunaff", "ak064t1aeunaff010", _rgb(3), {9: 2.5, 10: 1.0, 12: 4.0}, Side.RIGHT),
     ]
     written = {}
@@ -95,7 +95,7 @@ def test_unbc_round_trip_records_and_pixels(tmp_path: Path) -> None:
         assert isinstance(record, FrameRecord)
         assert record.image_path == path and record.dataset == "unbc"
         assert record.pspi == pspi_from_facs(facs)
-        assert record.facs == facs
+        assert record.facs == {au: value for au, value in facs.items() if value > 0}
         assert record.palsy_side == palsy
         keep = [i for i in range(68) if i not in AAM66_DROPPED]
         np.testing.assert_allclose(record.landmarks[keep], points[keep], rtol=1e-6)
@@ -115,12 +115,13 @@ def _real_unbc_tree(root: Path, nested: bool) -> Path:
     write_png(images / rel / "hs107t2afaff002.png", _rgb(8))
     (labels / "PSPI" / rel).mkdir(parents=True)
     (labels / "FACS" / rel).mkdir(parents=True)
-    (labels / "PSPI" / rel / "hs107t2afaff001_facs.txt").write_text("   3.0000000e+00\n")
+    (labels / "PSPI" / rel / "hs107t2afaff001_facs.txt").write_text("   4.0000000e+00\n")
     (labels / "PSPI" / rel / "hs107t2afaff002_facs.txt").write_text("   0.0000000e+00\n")
     (labels / "FACS" / rel / "hs107t2afaff001_facs.txt").write_text(
         "   4.0000000e+00   2.0000000e+00   0.0000000e+00   0.0000000e+00\n"
         "   7.0000000e+00   1.0000000e+00   0.0000000e+00   0.0000000e+00\n"
         "   2.5000000e+01   0.0000000e+00   1.0000000e+00   0.0000000e+00\n"
+        "   4.3000000e+01   0.0000000e+00   0.0000000e+00   0.0000000e+00\n"
     )
     (labels / "FACS" / rel / "hs107t2afaff002_facs.txt").write_text("")
     aam = root / "AAM_landmarks" / rel
@@ -134,8 +135,9 @@ def _real_unbc_tree(root: Path, nested: bool) -> Path:
 def test_unbc_real_files_with_sci_notation_and_doubled_folders(tmp_path: Path, nested: bool) -> None:
     root = _real_unbc_tree(tmp_path, nested)
     records = load_unbc(root)
-    assert [r.pspi for r in records] == [3.0, 0.0]
-    assert records[0].facs == {4: 2.0, 7: 1.0, 25: 0.0}
+    assert [r.pspi for r in records] == [4.0, 0.0]
+    assert records.notes["pspi_facs_disagree"]["count"] == 0
+    assert records[0].facs == {4: 2.0, 7: 1.0, 25: 0.0, 43: 1.0}
     assert records[1].facs == {}
     assert records[0].landmarks.shape == (68, 2) and records[1].landmarks is None
     assert records[0].palsy_side is None

@@ -47,6 +47,7 @@ from faces.landmarks import AAM66_DROPPED, N_LANDMARKS
 from faces.sides import Side
 
 DATASET_NAME = "unbc"
+AU43 = 43
 
 _KEPT_68 = np.array([i for i in range(N_LANDMARKS) if i not in AAM66_DROPPED])
 
@@ -77,8 +78,9 @@ def aam68_to_66(points68: np.ndarray) -> np.ndarray:
 def parse_facs_rows(rows: list[list[float]], source: Path | str = "FACS file") -> dict[int, float]:
     """AU code -> intensity from UNBC FACS rows ``[AU, intensity, ...]``.
 
-    Extra columns are ignored; a row with only an AU code counts as intensity 1; a repeated AU keeps its
-    highest intensity.
+    UNBC lists only the AUs active in a frame. Extra columns are ignored; a row with only an AU code
+    counts as intensity 1; AU43 (eyes closed) is binary, so a listed AU43 is 1 whatever its intensity
+    column says; a repeated AU keeps its highest intensity.
     """
     facs: dict[int, float] = {}
     for row in rows:
@@ -86,6 +88,8 @@ def parse_facs_rows(rows: list[list[float]], source: Path | str = "FACS file") -
         if abs(row[0] - code) > 1e-6 or code <= 0:
             raise LayoutError(f"{source}: {row[0]!r} is not an action-unit code")
         intensity = row[1] if len(row) > 1 else 1.0
+        if code == AU43:
+            intensity = 1.0
         facs[code] = max(intensity, facs.get(code, float("-inf")))
     return facs
 
@@ -240,8 +244,9 @@ def write_unbc_frame(
             ``ll042t1aaaff001``).
         image: uint8 ``(H, W)`` grayscale or ``(H, W, 3)`` RGB, written as PNG.
         pspi: the PSPI label; ``None`` computes it from ``facs`` (then ``facs`` is required).
-        facs: AU code -> intensity, written one row per AU as ``AU intensity 0 0`` in UNBC notation (all
-            given AUs, zeros included); ``None`` writes no FACS file.
+        facs: AU code -> intensity. As in UNBC, only active AUs (intensity > 0) get a row,
+            ``AU intensity 0 0`` in UNBC notation, so zero entries do not come back from the loader;
+            an empty file means "coded, nothing active". ``None`` writes no FACS file.
         landmarks68: ``(68, 2)`` (x, y) iBUG landmarks, written as the 66-point AAM file; or None.
         palsy_side: patient side with palsy, written to the ``Palsy_Side`` extension folder; or None.
     """
@@ -268,6 +273,7 @@ def write_unbc_frame(
         rows = [
             format_float(code) + format_float(value) + format_float(0) + format_float(0)
             for code, value in sorted((int(c), float(v)) for c, v in facs.items())
+            if value > 0
         ]
         facs_file.write_text("".join(row + "\n" for row in rows), encoding="utf-8")
     if landmarks68 is not None:
