@@ -202,8 +202,9 @@ def load_half_face(
             images.update({p: subset for p in iter_images(sub)})
     known = {p.resolve() for p in images}
     for path in csv_labels:
-        if path not in known:
-            images[path] = TESTING if path.parent.name == TESTING else ""
+        subset = TESTING if path.parent.name == TESTING else ""
+        if path not in known and (include_testing or not subset):
+            images[path] = subset
 
     records: list[HalfRecord] = []
     missing: list[Path] = []
