@@ -1,0 +1,103 @@
+"""``python -m models``: train models, assess a photo, benchmark the pipeline (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+TASK_NAMES = {"side": "side", "pain": "pain", "pain-binary": "pain_binary"}
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    from models.registry import ARCHITECTURES
+    from models.train import SCHEDULERS, SPLITS
+
+    p = sub.add_parser("train", help="train a side, pain or pain/no-pain model and write its model card")
+    p.add_argument("task", choices=sorted(TASK_NAMES), help="what to train")
+    p.add_argument("--data", type=Path, required=True, help="dataset folder (any layout the loaders read)")
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), help="default: side_cnn (side), resnet18 (pain)")
+    p.add_argument("--split", choices=SPLITS, default="subject",
+                   help="random 80/20 by frame, k-fold by subject, subject-wise, or the dataset's testing/")
+    p.add_argument("--out", type=Path, required=True, help="run directory (re-running resumes)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--patience", type=int, default=5, help="epochs without improvement before stopping")
+    p.add_argument("--scheduler", choices=SCHEDULERS, default="cosine")
+    p.add_argument("--input-size", help="HxW, e.g. 128x64 for halves (default) or 128x128 for faces")
+    p.add_argument("--input-kind", choices=("half", "face"),
+                   help="pain models: half faces (default) or the whole aligned face")
+    p.add_argument("--grayscale", action="store_true", help="train on luminance (grayscale datasets)")
+    p.add_argument("--pretrained", type=Path, help="local ImageNet state dict (never downloaded)")
+    p.add_argument("--allow-leak", action="store_true",
+                   help="accept a split that puts a subject or frame on both sides (recorded in the card)")
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--fold", type=int, default=0, help="which k-fold split to train (0-based)")
+    p.add_argument("--layout", help="dataset layout when it cannot be detected")
+    p.add_argument("--side-convention", choices=("patient", "image"), default="patient",
+                   help="half-face layout: _a is the patient's right (patient) or the image right (image)")
+    p.add_argument("--binary-threshold", type=float, default=0.0, help="pain = PSPI > t")
+    p.add_argument("--outputs", type=int, help="pain-binary: 2 logits (default) or 1")
+    p.add_argument("--on-no-face", choices=("error", "template"), default="error",
+                   help="full-face images without a detected face: skip them (error) or use the template")
+    p.add_argument("--half-precision", action="store_true", help="store weights as float16")
+    p.add_argument("--max-records", type=int, help="use only the first N labelled records")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--description", default="", help="training data description for the model card")
+    p.add_argument("--note", action="append", default=[], help="a caveat for the model card (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from models.preprocess import parse_size
+    from models.train import TrainConfig, TrainingError, command_line, run_training
+
+    kind = {"half": "half_face", "face": "aligned_face", None: None}[args.input_kind]
+    try:
+        config = TrainConfig(
+            task=TASK_NAMES[args.task], data=args.data, out=args.out, arch=args.arch, split=args.split,
+            epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
+            weight_decay=args.weight_decay, patience=args.patience, scheduler=args.scheduler,
+            input_size=parse_size(args.input_size) if args.input_size else None, input_kind=kind,
+            grayscale=args.grayscale, pretrained=args.pretrained, allow_leak=args.allow_leak,
+            val_fraction=args.val_fraction, folds=args.folds, fold=args.fold, layout=args.layout,
+            side_convention=args.side_convention, binary_threshold=args.binary_threshold,
+            on_no_face=args.on_no_face, outputs=args.outputs, half_precision=args.half_precision,
+            max_records=args.max_records, threads=args.threads, augment=not args.no_augment,
+            description=args.description, notes=list(args.note), command=command_line(argv),
+            progress=not args.quiet,
+        )
+        result = run_training(config)
+    except (TrainingError, ValueError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    metrics = {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}
+    print(f"wrote {result.card_path} ({result.card_path.with_suffix('.safetensors').name})")
+    print("validation: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                      for k, v in metrics.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    if args.command == "train":
+        return _train(args, argv)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
