@@ -31,6 +31,7 @@ MOUTH_INNER = tuple(range(60, 68))
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER = 36, 39
 LEFT_EYE_INNER, LEFT_EYE_OUTER = 42, 45
 RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER = 48, 54
+RIGHT_ALA, LEFT_ALA = 31, 35  # outer nostril points (nose wings)
 NOSE_TIP = 30
 CHIN = 8
 UPPER_LIP_TOP = 51
@@ -66,9 +67,10 @@ def mirror_landmarks(points: np.ndarray, width: int) -> np.ndarray:
 
 
 def groups_for(side: Side, mirrored: bool = False) -> dict[str, tuple[int, ...]]:
-    """Index groups (brow, eye, mouth corner) that lie on the patient's ``side``."""
+    """Index groups (brow, eye, mouth corner, nose wing, jaw) that lie on the patient's ``side``."""
     image_left = (side is Side.RIGHT) != mirrored
     if image_left:
         return {"brow": RIGHT_BROW, "eye": RIGHT_EYE, "mouth_corner": (RIGHT_MOUTH_CORNER,),
-                "jaw": JAW[:8]}
-    return {"brow": LEFT_BROW, "eye": LEFT_EYE, "mouth_corner": (LEFT_MOUTH_CORNER,), "jaw": JAW[9:]}
+                "ala": (RIGHT_ALA,), "jaw": JAW[:8]}
+    return {"brow": LEFT_BROW, "eye": LEFT_EYE, "mouth_corner": (LEFT_MOUTH_CORNER,),
+            "ala": (LEFT_ALA,), "jaw": JAW[9:]}

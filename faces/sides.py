@@ -8,10 +8,10 @@ for the image side or for a label a person can read.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     """A patient-anatomical side."""
 
     RIGHT = "right"
@@ -34,7 +34,7 @@ class Side(str, Enum):
         raise ValueError(f"Not a side: {value!r} (expected 'left' or 'right', the patient's anatomical side)")
 
 
-class ImageSide(str, Enum):
+class ImageSide(StrEnum):
     """A side of the picture as displayed (viewer's left/right)."""
 
     LEFT = "left"

@@ -1,0 +1,154 @@
+"""The face-geometry stage in one call: :func:`analyse` turns a photo into a :class:`FaceGeometry`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import cv2
+import numpy as np
+
+from faces.align import (
+    WarpSource,
+    affine_compose,
+    affine_inverse,
+    aligned_to_half,
+    apply_affine,
+    estimate_midline_x,
+    half_face_width,
+    image_to_aligned,
+    roll_degrees,
+)
+from faces.asymmetry import measure_asymmetry
+from faces.detect import detect_faces, fit_landmarks
+from faces.errors import NoFaceFoundError
+from faces.image_input import ImageSource, read_image
+from faces.landmarks import N_LANDMARKS
+from faces.regions import REGION_NAMES, region_key, region_masks
+from faces.sides import Side
+from faces.template import place_template
+from faces.types import FaceGeometry, HalfFace
+
+ON_NO_FACE_CHOICES = ("error", "template")
+DEFAULT_SIZE = 256
+
+_T = TypeVar("_T")
+
+NO_FACE_MESSAGE = (
+    "No face was found in the photo. Use a well-lit, frontal photo in which the whole face is visible, "
+    "not covered, and takes up a good part of the picture."
+)
+
+
+def _timed(timings: dict[str, float], step: str, work: Callable[[], _T]) -> _T:
+    start = time.perf_counter()
+    result = work()
+    timings[step] = timings.get(step, 0.0) + (time.perf_counter() - start) * 1000.0
+    return result
+
+
+def _checked_landmarks(landmarks: np.ndarray) -> np.ndarray:
+    points = np.asarray(landmarks, dtype=np.float64)
+    if points.shape != (N_LANDMARKS, 2) or not np.all(np.isfinite(points)):
+        raise ValueError(f"landmarks must be a finite ({N_LANDMARKS}, 2) array, got shape {points.shape}")
+    return points
+
+
+def _box_of(points: np.ndarray) -> tuple[float, float, float, float]:
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def analyse(
+    image: ImageSource,
+    mirrored: bool = False,
+    *,
+    landmarks: np.ndarray | None = None,
+    on_no_face: str = "error",
+    size: int = DEFAULT_SIZE,
+) -> FaceGeometry:
+    """Landmarks, levelled face crop, midline, halves, region masks and asymmetry for one photo.
+
+    ``image`` is anything :func:`faces.read_image` accepts. ``mirrored`` says the photo is a mirror
+    image (many webcam previews); patient sides account for it. ``landmarks`` ``(68, 2)`` in photo
+    coordinates skips detection (``landmark_source == "given"``). When no face is detected,
+    ``on_no_face="error"`` raises :class:`~faces.errors.NoFaceFoundError` and ``"template"`` places the
+    template mean face over the image (for pre-cropped faces; ``landmark_source == "template"``).
+    The aligned crop is ``(size, size, 3)``; each half is ``(size, size // 2, 3)``.
+    """
+    if on_no_face not in ON_NO_FACE_CHOICES:
+        raise ValueError(f"on_no_face must be one of {ON_NO_FACE_CHOICES}, got {on_no_face!r}")
+    if size < 32:
+        raise ValueError(f"size must be at least 32 pixels, got {size}")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    photo = _timed(timings, "read", lambda: read_image(image))
+    height, width = photo.shape[:2]
+
+    if landmarks is not None:
+        points = _checked_landmarks(landmarks)
+        n_faces, source, face_box = 0, "given", _box_of(points)
+    else:
+        boxes = _timed(timings, "detect", lambda: detect_faces(photo))
+        n_faces = len(boxes)
+        if boxes:
+            face_box = boxes[0]
+            points = _timed(timings, "landmarks", lambda: fit_landmarks(photo, face_box))
+            source = "detector"
+        elif on_no_face == "template":
+            points = place_template(height, width)
+            source, face_box = "template", _box_of(points)
+        else:
+            raise NoFaceFoundError(NO_FACE_MESSAGE)
+
+    def align() -> tuple[np.ndarray, np.ndarray, np.ndarray, WarpSource]:
+        to_aligned = image_to_aligned(points, size)
+        warp_source = WarpSource.around(photo, to_aligned, size)
+        aligned_pixels = warp_source.warp(to_aligned, size, size)
+        return to_aligned, aligned_pixels, apply_affine(to_aligned, points), warp_source
+
+    photo_to_aligned, aligned, aligned_points, warp_source = _timed(timings, "align", align)
+    midline_x = estimate_midline_x(aligned_points)
+    regions = _timed(timings, "regions", lambda: region_masks(aligned_points, midline_x, size, mirrored))
+
+    def cut_halves() -> dict[Side, HalfFace]:
+        half_width = size // 2
+        halves = {}
+        for side in Side:
+            to_half, flipped = aligned_to_half(side, midline_x, size, mirrored)
+            pixels = warp_source.warp(affine_compose(to_half, photo_to_aligned), half_width, size)
+            half_regions = {
+                name: cv2.warpAffine(
+                    regions[region_key(name, side)].view(np.uint8), to_half, (half_width, size),
+                    flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+                ).astype(bool)
+                for name in REGION_NAMES
+            }
+            halves[side] = HalfFace(
+                side=side, image=pixels, flipped=flipped, aligned_to_half=to_half, regions=half_regions,
+                face_width=half_face_width(aligned_points, side, midline_x, mirrored),
+            )
+        return halves
+
+    halves = _timed(timings, "halves", cut_halves)
+    asymmetry = _timed(timings, "asymmetry", lambda: measure_asymmetry(aligned_points, mirrored))
+    timings["total"] = (time.perf_counter() - start) * 1000.0
+    return FaceGeometry(
+        image_size=(height, width),
+        mirrored=bool(mirrored),
+        n_faces=n_faces,
+        landmark_source=source,
+        face_box=tuple(float(v) for v in face_box),
+        landmarks=points,
+        roll_degrees=roll_degrees(points),
+        aligned=aligned,
+        aligned_landmarks=aligned_points,
+        aligned_to_image=affine_inverse(photo_to_aligned),
+        midline_x=midline_x,
+        halves=halves,
+        regions=regions,
+        asymmetry=asymmetry,
+        timings_ms=timings,
+    )
