@@ -26,7 +26,7 @@ Box = tuple[float, float, float, float]
 MAX_WORKING_SIDE = 640  # longest side of the copy the detector sees, at most ...
 MIN_WORKING_SIDE = 400  # ... and at least
 SMALL_FACE_PASS_BELOW_SCALE = 2.0  # run the up-step pass only when the copy is less enlarged than this
-DETECTION_THRESHOLD = 0.0  # dlib HOG score threshold (dlib's own default)
+DETECTION_THRESHOLD = 0.1  # dlib HOG score; weaker hits are mostly clothing and background texture
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
 
 _load_lock = threading.Lock()
