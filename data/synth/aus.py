@@ -139,7 +139,7 @@ def apply_aus(shape: np.ndarray, aus: Mapping[Side, Mapping[str, float]]) -> np.
         t4, t6, t7 = au.get("AU4", 0) / 5, au.get("AU6", 0) / 5, au.get("AU7", 0) / 5
         t9, t10, closed = au.get("AU9", 0) / 5, au.get("AU10", 0) / 5, au.get("AU43", 0) > 0
         brow = list(idx["brow"])  # outer -> inner
-        p[brow, 1] += 0.05 * t4 * np.array([0.45, 0.6, 0.75, 0.9, 1.0])
+        p[brow, 1] += 0.04 * t4 * np.array([0.45, 0.6, 0.75, 0.9, 1.0])
         p[brow, 0] -= out * 0.022 * t4 * np.array([0.1, 0.3, 0.5, 0.8, 1.0])
         lower, upper = list(idx["lower_lid"]), list(idx["upper_lid"])
         p[lower, 1] -= 0.013 * t6 + 0.016 * t7
@@ -150,8 +150,6 @@ def apply_aus(shape: np.ndarray, aus: Mapping[Side, Mapping[str, float]]) -> np.
         nostril = list(idx["nostril"])
         p[nostril, 1] -= 0.014 * t9 + 0.004 * t10
         p[nostril[0], 0] += out * 0.006 * t9
-        p[33, 1] -= 0.5 * (0.01 * t9)
-        p[30, 1] -= 0.5 * 0.004 * t9
         lip = list(idx["upper_lip"])
         p[lip[0], 1] -= 0.024 * t10
         p[lip[1], 1] -= 0.03 * t10

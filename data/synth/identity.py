@@ -141,7 +141,7 @@ def sample_identity(seed: int) -> Identity:
         bg_rgb=_rgb(bg),
         bg_rgb2=_rgb(bg2),
         light_azimuth=float(u(0, 360)),
-        light_elevation=float(u(0.45, 0.85)),
+        light_elevation=float(u(0.55, 0.88)),
     )
 
 

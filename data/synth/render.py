@@ -183,15 +183,15 @@ class _Scene:
         self.shape = face_shape(spec)
         self.pts = self.pose.project(self.shape, DEPTH)
         self.unit = self.pose.scale
-        p = self.shape
-        self.top_y = float(min(p[17:27, 1].min(), 0.2))
+        self.neutral = neutral_shape(spec.identity)
+        self.top_y = float(min(self.neutral[17:27, 1].min(), 0.2))
 
     def proj(self, pts: np.ndarray, z: float | np.ndarray = 0.0) -> np.ndarray:
         return self.pose.project(np.asarray(pts, dtype=np.float64).reshape(-1, 2), z)
 
     def skull(self, grow: float = 0.0, n: int = 25) -> np.ndarray:
         """Forehead/skull arc in face units from jaw point 16 over the top to jaw point 0."""
-        p = self.shape
+        p = self.neutral
         cx = (p[0, 0] + p[16, 0]) / 2
         cy = (p[0, 1] + p[16, 1]) / 2
         rx = (p[16, 0] - p[0, 0]) / 2 + grow
@@ -205,7 +205,7 @@ def _skull_depth(n: int) -> np.ndarray:
 
 def _draw_backdrop(img: np.ndarray, sc: _Scene, skin: np.ndarray, hair: tuple[int, ...]) -> None:
     ident = sc.ident
-    p = sc.shape
+    p = sc.neutral
     cx = CENTER_X
     if ident.hair_style == "long":
         sk = sc.skull(grow=0.07)
@@ -244,7 +244,7 @@ def _draw_hair_front(img: np.ndarray, sc: _Scene, hair: tuple[int, ...]) -> None
         grow, alpha = 0.012, 0.8
     else:
         grow, alpha = 0.05, 1.0
-    p = sc.shape
+    p = sc.neutral
     outer = sc.skull(grow=grow, n=25)
     brow_top = p[17:27, 1].min()
     line_y = brow_top - 0.27 - ident.hairline
@@ -295,16 +295,15 @@ def _height_map(sc: _Scene, face_poly: np.ndarray) -> np.ndarray:
     _ellipse(feat, p[30] + (0, 0.02 * u), (0.07 * u, 0.06 * u), 0, 0.35)
     for side in Side:
         idx = SIDE_POINTS[side]
-        eye = p[36:42] if side is Side.RIGHT else p[42:48]
-        ec = eye.mean(0)
-        _ellipse(feat, ec - (0, 0.01 * u), (0.13 * u, 0.08 * u), 0, -0.35)
+        ec = (p[36] + p[39]) / 2 if side is Side.RIGHT else (p[42] + p[45]) / 2
+        _ellipse(feat, ec - (0, 0.01 * u), (0.13 * u, 0.08 * u), 0, -0.22)
         brow = p[list(idx["brow"])]
         _line(feat, brow + (0, 0.01 * u), 0.18, int(0.05 * u))
         t6 = eff[side]["AU6"] / 5
         droop = sc.spec.palsy.severity if sc.spec.palsy is not None and sc.spec.palsy.side is side else 0.0
         out = float(idx["out"])
-        cheek = ec + (out * 0.03 * u, (0.2 - 0.035 * t6 + 0.03 * droop) * u)
-        _ellipse(feat, cheek, (0.12 * u, (0.09 + 0.02 * t6) * u), 0, (0.28 + 0.22 * t6) * (1 - 0.5 * droop))
+        cheek = ec + (out * 0.07 * u, (0.17 - 0.035 * t6 + 0.03 * droop) * u)
+        _ellipse(feat, cheek, (0.09 * u, (0.065 + 0.015 * t6) * u), 0, (0.14 + 0.16 * t6) * (1 - 0.5 * droop))
     mouth = p[48:60]
     _poly(feat, mouth, 0.15)
     _ellipse(feat, p[8] - (0, 0.09 * u), (0.1 * u, 0.06 * u), 0, 0.15)
@@ -351,8 +350,9 @@ def _draw_eye(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene, s
     centre = (upper_pts[0] + upper_pts[-1]) / 2
     # Socket shadow and lid crease (soft map).
     _ellipse(soft, centre - (0, 0.012 * u), (0.62 * width, 0.5 * width), 0, 0.2)
-    crease = upper + (0, -0.32 * max(width * 0.3, opening) - 0.004 * u)
-    _line(soft, crease[2:-1], 0.35, max(1, int(0.012 * u)))
+    crease = catmull_rom(np.vstack([upper_pts[0] + (out * 0.004 * u, -0.012 * u), centre + (0, -0.042 * u),
+                                    upper_pts[-1] + (0, -0.014 * u)]), steps=4)
+    _line(soft, crease[1:-1], 0.35, max(1, int(0.012 * u)))
     poly = np.vstack([upper, lower[1:-1]])
     x0, y0 = np.floor(poly.min(0)).astype(int) - 3
     x1, y1 = np.ceil(poly.max(0)).astype(int) + 4
@@ -387,13 +387,13 @@ def _draw_eye(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene, s
     t6, t7 = au["AU6"] / 5, au["AU7"] / 5
     if t6 > 0:
         outer_pt = upper_pts[0]
-        for dy in (-0.035, 0.0, 0.04):
+        for dy in (-0.022, 0.008, 0.038):
             start = outer_pt + (out * 0.03 * u, dy * 0.4 * u)
             end = outer_pt + (out * 0.09 * u, dy * u)
             mid = (start + end) / 2 + (0, 0.006 * u)
             _line(fine, np.vstack([start, mid, end]), 0.55 * t6, max(1, int(0.008 * u)))
         furrow = lower + (0, 0.045 * u)
-        _line(soft, furrow[1:-1], 0.35 * t6, max(1, int(0.02 * u)))
+        _line(soft, furrow[len(furrow) // 3:-1], 0.35 * t6, max(1, int(0.02 * u)))
     if t7 > 0:
         bulge = lower + (0, 0.016 * u)
         _line(fine, bulge[1:-1], 0.45 * t7, max(1, int(0.008 * u)))
@@ -454,10 +454,10 @@ def _draw_nose(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene) 
         _ellipse(img, c, (0.55 * np.linalg.norm(d), 0.22 * np.linalg.norm(d) + 0.004 * u), ang,
                  tuple(float(v) for v in skin * 0.32))
         if t9 > 0:
-            for k, y in enumerate((0.25, 0.42, 0.6)):
+            for k, y in enumerate((0.36, 0.52, 0.68)):
                 q = p[27] + (p[29] - p[27]) * y
-                seg = np.vstack([q + (out * 0.006 * u, 0), q + (out * 0.035 * u, -0.008 * u),
-                                 q + (out * 0.062 * u, 0.004 * u)])
+                seg = np.vstack([q + (out * 0.02 * u, 0), q + (out * 0.037 * u, -0.007 * u),
+                                 q + (out * 0.054 * u, 0.003 * u)])
                 _line(fine, seg, 0.5 * t9 * (1 - 0.15 * k), max(1, int(0.008 * u)))
     _ellipse(soft, p[33] + (0, 0.025 * u), (0.07 * u, 0.022 * u), 0, 0.3)
 
@@ -510,7 +510,7 @@ def _draw_folds(soft: np.ndarray, fine: np.ndarray, sc: _Scene) -> None:
             x = mid_x + (inner[0] - mid_x) * 0.45
             seg = np.array([[x, inner[1] - 0.02 * u], [x + out * 0.004 * u, p[27, 1] - 0.005 * u]])
             _line(fine, seg, 0.6 * t4, max(1, int(0.009 * u)))
-            _ellipse(soft, np.array([(x + mid_x) / 2, inner[1] + 0.01 * u]), (0.03 * u, 0.025 * u), 0,
+            _ellipse(soft, np.array([x, inner[1] + 0.01 * u]), (0.02 * u, 0.025 * u), 0,
                      0.18 * t4)
 
 
@@ -569,13 +569,17 @@ def render_face(spec: FrameSpec) -> RenderedFace:
                         face_width=float(np.linalg.norm(landmarks[16] - landmarks[0])))
 
 
-def au_change_masks(spec: FrameSpec, threshold: float = 6.0) -> dict[tuple[Side, str], np.ndarray]:
+def au_change_masks(spec: FrameSpec, threshold: float = 6.0,
+                    with_artefacts: bool = False) -> dict[tuple[Side, str], np.ndarray]:
     """For every AU active on a side, the (size, size) float32 per-pixel change it causes.
 
     Each entry is ``sum over RGB of |image - image without that AU|`` (grey levels); the AU is switched
-    off on that side only, every other setting (noise, pose, lighting) is kept. Pixels whose change is
-    below ``threshold`` are set to 0.
+    off on that side only, every other setting (pose, lighting, blur) is kept. Sensor noise and JPEG
+    compression are left out unless ``with_artefacts`` (JPEG blocks smear a change over 8x8 tiles that
+    the AU did not touch). Pixels whose change is below ``threshold`` are set to 0.
     """
+    if not with_artefacts:
+        spec = replace(spec, noise=0.0, jpeg_quality=0)
     base = render_face(spec).image.astype(np.int16)
     eff = spec.effective_aus()
     out: dict[tuple[Side, str], np.ndarray] = {}
