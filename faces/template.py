@@ -8,10 +8,10 @@ face image: the eye midpoint at ``(x * width, y * height)`` and the inter-ocular
 
 How the numbers were derived (reproduce with ``python -m faces template``, which calls
 :func:`derive_template`): the 100 face crops of ``skimage.data.lfw_subset()`` (25 x 25 pixels) were
-enlarged to 200 x 200 (bicubic), run through :func:`faces.detect.detect_faces` and
-:func:`faces.detect.fit_landmarks`, each detected face's landmarks mapped into the normalised frame by
-the similarity that puts its eye centres at ``(+-0.5, 0)``, averaged, and made left-right symmetric
-by averaging with its own mirror image. The placement is the mean of the same per-face eye
+enlarged to 200 x 200 (bicubic) and run through :func:`faces.detect.detect_faces` (88 were found) and
+:func:`faces.detect.fit_landmarks`; each face's landmarks were mapped into the normalised frame by the
+similarity that puts its eye centres at ``(+-0.5, 0)``, averaged, and made left-right symmetric by
+averaging with their own mirror image. The placement is the mean of the same per-face eye
 heights and inter-ocular distances relative to the crop size, horizontally centred.
 """
 
@@ -22,29 +22,29 @@ import numpy as np
 from faces.landmarks import MIRROR_PERMUTATION, N_LANDMARKS
 
 _TEMPLATE_FLAT = (
-    -1.1673, 0.0588,  -1.1554, 0.3599,  -1.1230, 0.6593,  -1.0663, 0.9530,
-    -0.9598, 1.2322,  -0.7907, 1.4814,  -0.5710, 1.6868,  -0.3104, 1.8405,
-    0.0000, 1.8795,  0.3104, 1.8405,  0.5710, 1.6868,  0.7907, 1.4814,
-    0.9598, 1.2322,  1.0663, 0.9530,  1.1230, 0.6593,  1.1554, 0.3599,
-    1.1673, 0.0588,  -0.9235, -0.1815,  -0.7885, -0.3145,  -0.5905, -0.3644,
-    -0.3816, -0.3455,  -0.1900, -0.2700,  0.1900, -0.2700,  0.3816, -0.3455,
-    0.5905, -0.3644,  0.7885, -0.3145,  0.9235, -0.1815,  0.0000, -0.0403,
-    0.0000, 0.1486,  0.0000, 0.3366,  0.0000, 0.5312,  -0.2284, 0.6789,
-    -0.1199, 0.7202,  0.0000, 0.7546,  0.1199, 0.7202,  0.2284, 0.6789,
-    -0.6914, 0.0074,  -0.5714, -0.0633,  -0.4269, -0.0636,  -0.2988, 0.0226,
-    -0.4346, 0.0483,  -0.5770, 0.0486,  0.2988, 0.0226,  0.4269, -0.0636,
-    0.5714, -0.0633,  0.6914, 0.0074,  0.5770, 0.0486,  0.4346, 0.0483,
-    -0.4418, 1.0824,  -0.2892, 0.9828,  -0.1220, 0.9422,  0.0000, 0.9682,
-    0.1220, 0.9422,  0.2892, 0.9828,  0.4418, 1.0824,  0.2951, 1.2409,
-    0.1305, 1.3083,  0.0000, 1.3200,  -0.1305, 1.3083,  -0.2951, 1.2409,
-    -0.3732, 1.0849,  -0.1226, 1.0385,  0.0000, 1.0495,  0.1226, 1.0385,
-    0.3732, 1.0849,  0.1241, 1.1676,  0.0000, 1.1812,  -0.1241, 1.1676,
+    -1.1694, 0.0560,  -1.1581, 0.3578,  -1.1263, 0.6580,  -1.0708, 0.9545,
+    -0.9656, 1.2349,  -0.7958, 1.4874,  -0.5750, 1.6935,  -0.3124, 1.8496,
+    0.0000, 1.8892,  0.3124, 1.8496,  0.5750, 1.6935,  0.7958, 1.4874,
+    0.9656, 1.2349,  1.0708, 0.9545,  1.1263, 0.6580,  1.1581, 0.3578,
+    1.1694, 0.0560,  -0.9262, -0.1817,  -0.7913, -0.3162,  -0.5931, -0.3672,
+    -0.3830, -0.3485,  -0.1896, -0.2737,  0.1896, -0.2737,  0.3830, -0.3485,
+    0.5931, -0.3672,  0.7913, -0.3162,  0.9262, -0.1817,  0.0000, -0.0427,
+    0.0000, 0.1462,  0.0000, 0.3354,  0.0000, 0.5304,  -0.2283, 0.6801,
+    -0.1196, 0.7206,  0.0000, 0.7538,  0.1196, 0.7206,  0.2283, 0.6801,
+    -0.6927, 0.0083,  -0.5716, -0.0629,  -0.4267, -0.0638,  -0.2985, 0.0218,
+    -0.4343, 0.0479,  -0.5761, 0.0488,  0.2985, 0.0218,  0.4267, -0.0638,
+    0.5716, -0.0629,  0.6927, 0.0083,  0.5761, 0.0488,  0.4343, 0.0479,
+    -0.4432, 1.0833,  -0.2898, 0.9839,  -0.1222, 0.9426,  0.0000, 0.9681,
+    0.1222, 0.9426,  0.2898, 0.9839,  0.4432, 1.0833,  0.2958, 1.2414,
+    0.1312, 1.3096,  0.0000, 1.3224,  -0.1312, 1.3096,  -0.2958, 1.2414,
+    -0.3744, 1.0863,  -0.1228, 1.0409,  0.0000, 1.0512,  0.1228, 1.0409,
+    0.3744, 1.0863,  0.1253, 1.1684,  0.0000, 1.1827,  -0.1253, 1.1684,
 )
 
 TEMPLATE_LANDMARKS = np.array(_TEMPLATE_FLAT, dtype=np.float64).reshape(N_LANDMARKS, 2)
 TEMPLATE_LANDMARKS.setflags(write=False)
 
-PRECROPPED_PLACEMENT = (0.5000, 0.3541, 0.3443)  # (eye-midpoint x / width, y / height, inter-ocular / width)
+PRECROPPED_PLACEMENT = (0.5000, 0.3541, 0.3425)  # (eye-midpoint x / width, y / height, inter-ocular / width)
 
 
 def place_template(height: int, width: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from faces.landmarks import (
     RIGHT_EYE,
     mirror_landmarks,
 )
+from faces.template import PRECROPPED_PLACEMENT, derive_template
 
 SIZE = 256
 NOSE_POINTS = list(range(27, 36))
@@ -320,3 +321,10 @@ def test_template_constant_is_symmetric_and_normalised():
 def test_timings_are_recorded(geometry):
     for step in ("read", "detect", "landmarks", "align", "regions", "halves", "asymmetry", "total"):
         assert geometry.timings_ms[step] >= 0
+
+
+def test_template_constant_matches_its_documented_derivation():
+    template, placement, used = derive_template()
+    assert used >= 85
+    assert np.abs(template - TEMPLATE_LANDMARKS).max() < 1e-3
+    assert np.allclose(placement, PRECROPPED_PLACEMENT, atol=1e-3)
