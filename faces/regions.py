@@ -4,6 +4,8 @@ Seven regions, :data:`REGION_NAMES`, each split at the facial midline into the p
 (keys ``"<region>_<side>"``, e.g. ``"cheek_left"`` is the patient's left cheek). The regions are
 polygons and hulls derived from the landmarks and never overlap: they are painted into one label map in
 order, so the more specific regions (eyes, nose, mouth) win over the broad ones (forehead, cheek, chin).
+Then the rest of the face outline (jaw line below, hairline estimate above) goes to the nearest region,
+so the seven regions tile the whole face: the lids and orbit join the eye, the temples the cheek.
 
 The forehead reaches from just above the brows up to a hairline estimate one "facial third" above the
 brows (the brow-to-nose-base height, by the classical rule of thirds), within the width of the jaw.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from faces.landmarks import (
     JAW,
@@ -93,7 +96,9 @@ def _region_polygons(points: np.ndarray) -> dict[str, list[np.ndarray]]:
         points[46], points[45],
     ])
     chin = np.vstack([points[list(JAW[5:12])], points[[54, 55, 56, 57, 58, 59, 48]]])
+    face_outline = np.vstack([jaw, hairline[::-1]])
     return {
+        "face": [face_outline],
         "forehead": [forehead],
         "brow": [brow_band(RIGHT_BROW), brow_band(LEFT_BROW)],
         "eye": [_grown(eye_left, *_EYE_GROWTH), _grown(eye_right, *_EYE_GROWTH)],
@@ -105,13 +110,26 @@ def _region_polygons(points: np.ndarray) -> dict[str, list[np.ndarray]]:
 
 
 def region_label_map(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
-    """``(size, size)`` uint8 map: 0 outside the face, ``1 + REGION_NAMES.index(name)`` inside a region."""
+    """``(size, size)`` uint8 map: 0 outside the face, ``1 + REGION_NAMES.index(name)`` inside a region.
+
+    ``aligned_landmarks`` is ``(68, 2)`` on the aligned crop.
+    """
     points = np.asarray(aligned_landmarks, dtype=np.float64)
     labels = np.zeros((size, size), dtype=np.uint8)
     polygons = _region_polygons(points)
+
+    def fixed_point(poly: np.ndarray) -> np.ndarray:
+        return np.round(poly * 16).astype(np.int32)
+
     for name in _PAINT_ORDER:
-        contours = [np.round(poly * 16).astype(np.int32) for poly in polygons[name]]
+        contours = [fixed_point(poly) for poly in polygons[name]]
         cv2.fillPoly(labels, contours, 1 + REGION_NAMES.index(name), lineType=cv2.LINE_8, shift=4)
+    face = np.zeros_like(labels)
+    cv2.fillPoly(face, [fixed_point(poly) for poly in polygons["face"]], 1, lineType=cv2.LINE_8, shift=4)
+    gaps = (face > 0) & (labels == 0)
+    if gaps.any() and labels.any():
+        _, (nearest_y, nearest_x) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+        labels[gaps] = labels[nearest_y[gaps], nearest_x[gaps]]
     return labels
 
 

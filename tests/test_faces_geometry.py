@@ -166,6 +166,15 @@ def test_region_masks_are_sided_disjoint_and_in_place(geometry):
         assert np.all(on_image_right[mask]) == key.endswith("_left"), key
 
 
+def test_regions_tile_the_face_below_the_brows(geometry):
+    points = geometry.aligned_landmarks
+    lower_face = np.vstack([points[0:17], points[26:16:-1]])
+    inside = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    cv2.fillPoly(inside, [np.round(lower_face).astype(np.int32)], 1)
+    covered = np.any(np.stack(list(geometry.regions.values())), axis=0)
+    assert covered[inside > 0].mean() > 0.99
+
+
 def test_regions_contain_their_landmarks_and_stack_top_to_bottom(geometry):
     points = geometry.aligned_landmarks
 
