@@ -51,11 +51,16 @@ class AsymmetryMeasure:
 
 @dataclass(frozen=True)
 class Asymmetry:
-    """All measures plus an overall index (>= 0) and the side the measures point to, if any."""
+    """All measures plus an overall index (>= 0) and the side the measures point to, if any.
+
+    ``score`` is the signed weighted evidence behind ``points_to`` (same sign convention as the
+    measures: > 0 points to the patient's left); ``points_to`` is None when it is too weak.
+    """
 
     measures: tuple[AsymmetryMeasure, ...]
     index: float
     points_to: Side | None
+    score: float = 0.0
 
     def by_name(self) -> dict[str, AsymmetryMeasure]:
         return {m.name: m for m in self.measures}
