@@ -112,16 +112,13 @@ def catmull_rom(points: np.ndarray, closed: bool = False, steps: int = 4) -> np.
     else:
         ext = np.vstack([2 * pts[0] - pts[1], pts, 2 * pts[-1] - pts[-2]])
     n_seg = len(pts) if closed else len(pts) - 1
-    t = np.linspace(0, 1, steps, endpoint=False)[:, None]
+    t = np.linspace(0, 1, steps, endpoint=False)[None, :, None]
     t2, t3 = t * t, t * t * t
-    out = []
-    for i in range(n_seg):
-        p0, p1, p2, p3 = ext[i], ext[i + 1], ext[i + 2], ext[i + 3]
-        out.append(0.5 * (2 * p1 + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t2
-                          + (-p0 + 3 * p1 - 3 * p2 + p3) * t3))
-    if not closed:
-        out.append(pts[-1:])
-    return np.vstack(out)
+    p0, p1, p2, p3 = (ext[i:i + n_seg, None, :] for i in range(4))
+    curve = 0.5 * (2 * p1 + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t2
+                   + (-p0 + 3 * p1 - 3 * p2 + p3) * t3)
+    curve = curve.reshape(-1, 2)
+    return curve if closed else np.vstack([curve, pts[-1:]])
 
 
 def fixed(points: np.ndarray, shift: int = 4) -> np.ndarray:

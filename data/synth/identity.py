@@ -140,7 +140,7 @@ def sample_identity(seed: int) -> Identity:
         background=background,
         bg_rgb=_rgb(bg),
         bg_rgb2=_rgb(bg2),
-        light_azimuth=float(u(0, 360)),
+        light_azimuth=float(u(25, 155)),
         light_elevation=float(u(0.55, 0.88)),
     )
 

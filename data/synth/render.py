@@ -184,6 +184,7 @@ class _Scene:
         self.pts = self.pose.project(self.shape, DEPTH)
         self.unit = self.pose.scale
         self.neutral = neutral_shape(spec.identity)
+        self.effective = spec.effective_aus()
         self.top_y = float(min(self.neutral[17:27, 1].min(), 0.2))
 
     def proj(self, pts: np.ndarray, z: float | np.ndarray = 0.0) -> np.ndarray:
@@ -213,16 +214,13 @@ def _draw_backdrop(img: np.ndarray, sc: _Scene, skin: np.ndarray, hair: tuple[in
         back = np.vstack([sides[1:], sk, sides[:1]])
         _poly(img, sc.proj(back, -0.15), hair)
     # Neck and shoulders.
-    neck = np.array([[cx - 0.2, 0.75], [cx + 0.2, 0.75], [cx + 0.22, 1.3], [cx - 0.22, 1.3]])
-    neck_col = tuple(float(c) for c in skin * 0.72)
+    neck = np.array([[cx - 0.25, 0.7], [cx + 0.25, 0.7], [cx + 0.27, 1.3], [cx - 0.27, 1.3]])
+    neck_col = tuple(float(c) for c in skin * 0.68)
     _poly(img, sc.proj(neck, -0.05), neck_col)
     shoulders = sc.proj(np.array([[cx, 1.62]]), -0.1)[0]
     _ellipse(img, shoulders, (sc.unit * 0.95, sc.unit * 0.42), 0, tuple(float(c) for c in ident.cloth_rgb))
-    collar = np.array([[cx - 0.22, 1.22], [cx + 0.22, 1.22], [cx, 1.42]])
-    _poly(img, sc.proj(collar, 0.0), tuple(float(c) for c in skin * 0.66))
-    jaw_shadow = sc.pts[3:14].copy()
-    jaw_shadow[:, 1] += sc.unit * 0.03
-    _line(img, jaw_shadow, tuple(float(c) for c in skin * 0.5), sc.unit * 0.06)
+    collar = np.array([[cx - 0.27, 1.2], [cx + 0.27, 1.2], [cx, 1.45]])
+    _poly(img, sc.proj(collar, 0.0), neck_col)
     if ident.hair_style != "long":
         ear_col = tuple(float(c) for c in skin * 0.85)
         inner_col = tuple(float(c) for c in skin * 0.6)
@@ -267,15 +265,13 @@ def _draw_hair_front(img: np.ndarray, sc: _Scene, hair: tuple[int, ...]) -> None
         for q in sc.proj(outer[::2], -0.05):
             _ellipse(img, q, (sc.unit * 0.06, sc.unit * 0.06), 0, hair)
     rng = np.random.default_rng([ident.seed, 5])
-    n = 40
-    strands = []
-    span = outer[3:-3]
-    idx = rng.integers(0, len(span), n)
-    for k in range(n):
-        a = span[idx[k]]
-        b = a + np.array([(CENTER_X - a[0]) * rng.uniform(0.1, 0.35), rng.uniform(0.05, 0.16)])
-        strands.append(fixed(sc.proj(np.vstack([a, b]), 0.0), _SHIFT))
-    shade = tuple(float(c) * 0.7 + 8 for c in hair)
+    n = 36
+    crown = np.array([CENTER_X, outer[:, 1].min() + 0.04])
+    starts = hairline[rng.integers(2, len(hairline) - 2, n)] + (0, -0.015)
+    ends = starts + (crown - starts) * rng.uniform(0.25, 0.6, (n, 1)) + rng.normal(0, 0.015, (n, 2))
+    segs = sc.proj(np.stack([starts, ends], axis=1).reshape(-1, 2), 0.05)
+    strands = list(fixed(segs, _SHIFT).reshape(n, 2, 2))
+    shade = tuple(min(255.0, float(c) * 1.3 + 12) for c in hair)
     cv2.polylines(img, strands, False, shade, 1, _AA, _SHIFT)
 
 
@@ -289,14 +285,14 @@ def _height_map(sc: _Scene, face_poly: np.ndarray) -> np.ndarray:
     feat = np.zeros((h, h), np.float32)
     p = sc.pts / 2
     u = sc.unit / 2
-    eff = sc.spec.effective_aus()
+    eff = sc.effective
     _poly(feat, np.vstack([p[27] + (-0.05 * u, 0), p[27] + (0.05 * u, 0), p[30] + (0.06 * u, 0),
                            p[33] + (0, 0.01 * u), p[30] + (-0.06 * u, 0)]), 0.45)
     _ellipse(feat, p[30] + (0, 0.02 * u), (0.07 * u, 0.06 * u), 0, 0.35)
     for side in Side:
         idx = SIDE_POINTS[side]
         ec = (p[36] + p[39]) / 2 if side is Side.RIGHT else (p[42] + p[45]) / 2
-        _ellipse(feat, ec - (0, 0.01 * u), (0.13 * u, 0.08 * u), 0, -0.22)
+        _ellipse(feat, ec - (0, 0.01 * u), (0.13 * u, 0.08 * u), 0, -0.15)
         brow = p[list(idx["brow"])]
         _line(feat, brow + (0, 0.01 * u), 0.18, int(0.05 * u))
         t6 = eff[side]["AU6"] / 5
@@ -307,14 +303,14 @@ def _height_map(sc: _Scene, face_poly: np.ndarray) -> np.ndarray:
     mouth = p[48:60]
     _poly(feat, mouth, 0.15)
     _ellipse(feat, p[8] - (0, 0.09 * u), (0.1 * u, 0.06 * u), 0, 0.15)
-    feat = cv2.GaussianBlur(feat, (0, 0), h * 0.018)
+    feat = cv2.GaussianBlur(feat, (0, 0), h * 0.024)
     return base + feat
 
 
 def _lighting(sc: _Scene, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Diffuse shading factor and specular term at full resolution from the half-res height map."""
     s = sc.spec.size
-    k = s * 0.06
+    k = s * 0.045
     gy, gx = np.gradient(height)
     az = np.deg2rad(sc.spec.light_azimuth)
     e = float(np.clip(sc.spec.light_elevation, 0.2, 1.0))
@@ -323,7 +319,7 @@ def _lighting(sc: _Scene, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nx, ny = -gx * k, -gy * k
     norm = np.sqrt(nx * nx + ny * ny + 1)
     diffuse = np.clip((nx * lx + ny * ly + lz) / norm, 0, 1)
-    shade = (0.32 + 0.68 * diffuse) / (0.32 + 0.68 * e)
+    shade = np.minimum((0.32 + 0.68 * diffuse) / (0.32 + 0.68 * e), 1.08)
     spec = np.clip(diffuse - 0.93, 0, None) * 6
     shade = cv2.resize(shade.astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
     spec = cv2.resize(spec.astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
@@ -335,7 +331,7 @@ def _draw_eye(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene, s
     u = sc.unit
     ident = sc.ident
     eye = p[36:42] if side is Side.RIGHT else p[42:48]
-    au = sc.spec.effective_aus()[side]
+    au = sc.effective[side]
     idx = SIDE_POINTS[side]
     out = float(idx["out"])
     # Order each eye outer -> inner along the upper lid, inner -> outer along the lower lid.
@@ -349,10 +345,10 @@ def _draw_eye(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene, s
     opening = float(np.mean(lower_pts[1:3, 1]) - np.mean(upper_pts[1:3, 1]))
     centre = (upper_pts[0] + upper_pts[-1]) / 2
     # Socket shadow and lid crease (soft map).
-    _ellipse(soft, centre - (0, 0.012 * u), (0.62 * width, 0.5 * width), 0, 0.2)
+    _ellipse(soft, centre - (0, 0.012 * u), (0.62 * width, 0.5 * width), 0, 0.1)
     crease = catmull_rom(np.vstack([upper_pts[0] + (out * 0.004 * u, -0.012 * u), centre + (0, -0.042 * u),
                                     upper_pts[-1] + (0, -0.014 * u)]), steps=4)
-    _line(soft, crease[1:-1], 0.35, max(1, int(0.012 * u)))
+    _line(soft, crease[1:-1], 0.28, max(1, int(0.01 * u)))
     poly = np.vstack([upper, lower[1:-1]])
     x0, y0 = np.floor(poly.min(0)).astype(int) - 3
     x1, y1 = np.ceil(poly.max(0)).astype(int) + 4
@@ -427,7 +423,7 @@ def _draw_brow(img: np.ndarray, sc: _Scene, side: Side) -> None:
     direction = tg - nrm * (0.35 + strokes[:, 2:3])
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     end = start + direction * thick * strokes[:, 3:4]
-    segs = [fixed(np.vstack([a, b]), _SHIFT) for a, b in zip(start, end, strict=True)]
+    segs = list(fixed(np.stack([start, end], axis=1).reshape(-1, 2), _SHIFT).reshape(-1, 2, 2))
     cv2.polylines(img, segs, False, tuple(c * 0.65 for c in col), 1, _AA, _SHIFT)
 
 
@@ -435,7 +431,7 @@ def _draw_nose(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene) 
     p = sc.pts
     u = sc.unit
     skin = np.array(sc.ident.skin_rgb, np.float64)
-    eff = sc.spec.effective_aus()
+    eff = sc.effective
     for side in Side:
         idx = SIDE_POINTS[side]
         out = float(idx["out"])
@@ -460,6 +456,10 @@ def _draw_nose(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene) 
                                  q + (out * 0.054 * u, 0.003 * u)])
                 _line(fine, seg, 0.5 * t9 * (1 - 0.15 * k), max(1, int(0.008 * u)))
     _ellipse(soft, p[33] + (0, 0.025 * u), (0.07 * u, 0.022 * u), 0, 0.3)
+    _line(soft, np.vstack([p[28], p[30] - (0, 0.02 * u)]), -0.12, max(1, int(0.025 * u)))
+    _ellipse(soft, p[30] - (0, 0.01 * u), (0.025 * u, 0.02 * u), 0, -0.12)
+    jaw = sc.pts[5:12]
+    _poly(soft, np.vstack([jaw, (jaw + (0, 0.09 * u))[::-1]]), 0.35)
 
 
 def _draw_mouth(img: np.ndarray, soft: np.ndarray, sc: _Scene) -> None:
@@ -490,7 +490,7 @@ def _draw_mouth(img: np.ndarray, soft: np.ndarray, sc: _Scene) -> None:
 def _draw_folds(soft: np.ndarray, fine: np.ndarray, sc: _Scene) -> None:
     p = sc.pts
     u = sc.unit
-    eff = sc.spec.effective_aus()
+    eff = sc.effective
     palsy = sc.spec.palsy
     for side in Side:
         idx = SIDE_POINTS[side]
@@ -528,9 +528,10 @@ def _finish(img: np.ndarray, spec: FrameSpec, pose: Pose) -> np.ndarray:
         noise = pool[oy:oy + s, ox:ox + s] * (spec.noise * (1 if sign >= 0 else -1))
         img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     if spec.jpeg_quality > 0:
-        ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(spec.jpeg_quality)])
+        bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(spec.jpeg_quality)])
         if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+            img = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return np.ascontiguousarray(img)
 
 
@@ -558,10 +559,15 @@ def render_face(spec: FrameSpec) -> RenderedFace:
     shade, spec_term = _lighting(sc, _height_map(sc, face_poly))
     soft = cv2.GaussianBlur(soft, (0, 0), s * 0.012)
     fine = cv2.GaussianBlur(fine, (0, 0), max(0.5, s * 0.0025))
-    m = face_mask.astype(np.float32) * (1 / 255)
-    factor = (1 + m * (shade - 1)) * (1 - np.minimum(soft, 0.8)) * (1 - np.minimum(fine, 0.8))
-    out = img.astype(np.float32) * factor[..., None] + (m * spec_term * 70)[..., None]
-    img = np.clip(out, 0, 255).astype(np.uint8)
+    margin = int(s * 0.05)
+    x0, y0 = np.maximum(np.floor(face_poly.min(0)).astype(int) - margin, 0)
+    x1, y1 = np.minimum(np.ceil(face_poly.max(0)).astype(int) + 2 * margin, s)
+    box = (slice(y0, y1), slice(x0, x1))
+    m = face_mask[box].astype(np.float32) * (1 / 255)
+    factor = (1 + m * (shade[box] - 1)) * (1 - np.clip(soft[box], -0.25, 0.8))
+    factor *= 1 - np.minimum(fine[box], 0.8)
+    out = img[box].astype(np.float32) * factor[..., None] + (m * spec_term[box] * 45)[..., None]
+    img[box] = np.clip(out, 0, 255).astype(np.uint8)
     _draw_hair_front(img, sc, hair)
     img = _finish(img, spec, sc.pose)
     landmarks = apply_affine(sc.pose.roll_matrix(), sc.pts) if spec.roll else sc.pts.copy()
