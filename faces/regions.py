@@ -128,8 +128,11 @@ def region_label_map(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
     cv2.fillPoly(face, [fixed_point(poly) for poly in polygons["face"]], 1, lineType=cv2.LINE_8, shift=4)
     gaps = (face > 0) & (labels == 0)
     if gaps.any() and labels.any():
-        _, (nearest_y, nearest_x) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
-        labels[gaps] = labels[nearest_y[gaps], nearest_x[gaps]]
+        rows, cols = np.nonzero((face > 0) | (labels > 0))
+        window = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+        local_labels, local_gaps = labels[window], gaps[window]
+        _, (nearest_y, nearest_x) = ndimage.distance_transform_edt(local_labels == 0, return_indices=True)
+        local_labels[local_gaps] = local_labels[nearest_y[local_gaps], nearest_x[local_gaps]]
     return labels
 
 
