@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -33,19 +33,47 @@ from faces.types import FaceGeometry, HalfFace
 ON_NO_FACE_CHOICES = ("error", "template")
 DEFAULT_SIZE = 256
 
-_T = TypeVar("_T")
-
 NO_FACE_MESSAGE = (
     "No face was found in the photo. Use a well-lit, frontal photo in which the whole face is visible, "
     "not covered, and takes up a good part of the picture."
 )
 
 
-def _timed(timings: dict[str, float], step: str, work: Callable[[], _T]) -> _T:
-    start = time.perf_counter()
-    result = work()
-    timings[step] = timings.get(step, 0.0) + (time.perf_counter() - start) * 1000.0
-    return result
+@contextmanager
+def _step(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Add the wall time of the ``with`` block to ``timings[name]`` in milliseconds."""
+    begin = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + (time.perf_counter() - begin) * 1000.0
+
+
+def _cut_half(
+    side: Side,
+    size: int,
+    warp_source: WarpSource,
+    photo_to_aligned: np.ndarray,
+    aligned_points: np.ndarray,
+    midline_x: float,
+    regions: dict[str, np.ndarray],
+    mirrored: bool,
+) -> HalfFace:
+    """The canonical half of the patient's ``side``, warped straight from the photo."""
+    half_width = size // 2
+    to_half, flipped = aligned_to_half(side, midline_x, size, mirrored)
+    pixels = warp_source.warp(affine_compose(to_half, photo_to_aligned), half_width, size)
+    half_regions = {
+        name: cv2.warpAffine(
+            regions[region_key(name, side)].view(np.uint8), to_half, (half_width, size),
+            flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        ).astype(bool)
+        for name in REGION_NAMES
+    }
+    return HalfFace(
+        side=side, image=pixels, flipped=flipped, aligned_to_half=to_half, regions=half_regions,
+        face_width=half_face_width(aligned_points, side, midline_x, mirrored),
+    )
 
 
 def _checked_landmarks(landmarks: np.ndarray) -> np.ndarray:
@@ -84,18 +112,21 @@ def analyse(
         raise ValueError(f"size must be at least 32 pixels, got {size}")
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    photo = _timed(timings, "read", lambda: read_image(image))
+    with _step(timings, "read"):
+        photo = read_image(image)
     height, width = photo.shape[:2]
 
     if landmarks is not None:
         points = _checked_landmarks(landmarks)
         n_faces, source, face_box = 0, "given", _box_of(points)
     else:
-        boxes = _timed(timings, "detect", lambda: detect_faces(photo))
+        with _step(timings, "detect"):
+            boxes = detect_faces(photo)
         n_faces = len(boxes)
         if boxes:
             face_box = boxes[0]
-            points = _timed(timings, "landmarks", lambda: fit_landmarks(photo, face_box))
+            with _step(timings, "landmarks"):
+                points = fit_landmarks(photo, face_box)
             source = "detector"
         elif on_no_face == "template":
             points = place_template(height, width)
@@ -103,37 +134,22 @@ def analyse(
         else:
             raise NoFaceFoundError(NO_FACE_MESSAGE)
 
-    def align() -> tuple[np.ndarray, np.ndarray, np.ndarray, WarpSource]:
-        to_aligned = image_to_aligned(points, size)
-        warp_source = WarpSource.around(photo, to_aligned, size)
-        aligned_pixels = warp_source.warp(to_aligned, size, size)
-        return to_aligned, aligned_pixels, apply_affine(to_aligned, points), warp_source
-
-    photo_to_aligned, aligned, aligned_points, warp_source = _timed(timings, "align", align)
-    midline_x = estimate_midline_x(aligned_points)
-    regions = _timed(timings, "regions", lambda: region_masks(aligned_points, midline_x, size, mirrored))
-
-    def cut_halves() -> dict[Side, HalfFace]:
-        half_width = size // 2
-        halves = {}
-        for side in Side:
-            to_half, flipped = aligned_to_half(side, midline_x, size, mirrored)
-            pixels = warp_source.warp(affine_compose(to_half, photo_to_aligned), half_width, size)
-            half_regions = {
-                name: cv2.warpAffine(
-                    regions[region_key(name, side)].view(np.uint8), to_half, (half_width, size),
-                    flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-                ).astype(bool)
-                for name in REGION_NAMES
-            }
-            halves[side] = HalfFace(
-                side=side, image=pixels, flipped=flipped, aligned_to_half=to_half, regions=half_regions,
-                face_width=half_face_width(aligned_points, side, midline_x, mirrored),
-            )
-        return halves
-
-    halves = _timed(timings, "halves", cut_halves)
-    asymmetry = _timed(timings, "asymmetry", lambda: measure_asymmetry(aligned_points, mirrored))
+    with _step(timings, "align"):
+        photo_to_aligned = image_to_aligned(points, size)
+        warp_source = WarpSource.around(photo, photo_to_aligned, size)
+        aligned = warp_source.warp(photo_to_aligned, size, size)
+        aligned_points = apply_affine(photo_to_aligned, points)
+        midline_x = estimate_midline_x(aligned_points)
+    with _step(timings, "regions"):
+        regions = region_masks(aligned_points, midline_x, size, mirrored)
+    with _step(timings, "halves"):
+        halves = {
+            side: _cut_half(side, size, warp_source, photo_to_aligned, aligned_points, midline_x, regions,
+                            mirrored)
+            for side in Side
+        }
+    with _step(timings, "asymmetry"):
+        asymmetry = measure_asymmetry(aligned_points, mirrored)
     timings["total"] = (time.perf_counter() - start) * 1000.0
     return FaceGeometry(
         image_size=(height, width),
