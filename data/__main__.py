@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.set_defaults(func=_synth)
     sheet = sub.add_parser("sheet", help="write a contact sheet PNG")
     sheet.add_argument("--out", default="docs/contact_sheet.png")
-    sheet.add_argument("--cell", type=int, default=128, help="cell size in pixels")
+    sheet.add_argument("--cell", type=int, default=144, help="cell size in pixels")
     sheet.add_argument("--seed", type=int, default=3)
     sheet.set_defaults(func=_sheet)
     bench = sub.add_parser("bench-synth", help="synthetic faces per second on one core")

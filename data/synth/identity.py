@@ -17,7 +17,7 @@ from data.synth.geometry import CENTER_X, TEMPLATE
 
 #: Skin tones from very light to very dark (RGB, 0-255), interpolated by ``Identity.skin_tone``.
 SKIN_PALETTE = np.array([
-    (246, 218, 196), (234, 192, 160), (218, 168, 128), (192, 136, 96),
+    (240, 208, 184), (230, 188, 156), (218, 168, 128), (192, 136, 96),
     (160, 108, 74), (124, 82, 56), (92, 60, 42), (62, 42, 32),
 ], dtype=np.float64)
 

@@ -319,7 +319,7 @@ def _lighting(sc: _Scene, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nx, ny = -gx * k, -gy * k
     norm = np.sqrt(nx * nx + ny * ny + 1)
     diffuse = np.clip((nx * lx + ny * ly + lz) / norm, 0, 1)
-    shade = np.minimum((0.32 + 0.68 * diffuse) / (0.32 + 0.68 * e), 1.08)
+    shade = np.minimum((0.32 + 0.68 * diffuse) / (0.32 + 0.68 * e), 1.05)
     spec = np.clip(diffuse - 0.93, 0, None) * 6
     shade = cv2.resize(shade.astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
     spec = cv2.resize(spec.astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
@@ -471,11 +471,14 @@ def _draw_mouth(img: np.ndarray, soft: np.ndarray, sc: _Scene) -> None:
     outer_low = catmull_rom(np.vstack([p[54:60], p[48]]), steps=3)
     inner_up = catmull_rom(np.vstack([p[48], p[60:65], p[54]]), steps=3)
     inner_low = catmull_rom(np.vstack([p[54], p[64:68], p[60], p[48]]), steps=3)
-    gap = float(np.mean(p[[65, 66, 67], 1] - p[[63, 62, 61], 1]))
+    gap = float(np.max(p[[65, 66, 67], 1] - p[[63, 62, 61], 1]))
     if gap > 0.8:
         inner = np.vstack([inner_up, inner_low[1:-1]])
         _poly(img, inner, (50, 22, 24))
-        teeth = np.vstack([inner_up[2:-2], inner_up[2:-2][::-1] + (0, min(gap * 0.7, 0.05 * u))])
+        low_x = inner_low[::-1]
+        local_gap = np.interp(inner_up[:, 0], low_x[:, 0], low_x[:, 1]) - inner_up[:, 1]
+        depth = np.clip(local_gap * 0.7, 0, 0.05 * u)[:, None] * (0, 1)
+        teeth = np.vstack([inner_up[2:-2], (inner_up + depth)[2:-2][::-1]])
         _poly(img, teeth, (228, 222, 206))
     _poly(img, np.vstack([outer_up, inner_up[::-1]]), tuple(float(v) for v in lip * 0.88))
     _poly(img, np.vstack([outer_low, inner_low[::-1]]), tuple(float(v) for v in lip))

@@ -14,7 +14,7 @@ from data.synth.identity import sample_identity
 from data.synth.render import render_face
 from faces.sides import Side, describe
 
-DEFAULT_LEVELS = (0, 2, 4, 6, 8, 11, 14)
+DEFAULT_LEVELS = (0, 3, 6, 9, 12, 15)
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
@@ -22,15 +22,15 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
 
 
-def contact_sheet(levels: tuple[int, ...] = DEFAULT_LEVELS, cell: int = 128, seed: int = 3,
+def contact_sheet(levels: tuple[int, ...] = DEFAULT_LEVELS, cell: int = 144, seed: int = 3,
                   severity: float = 0.8) -> np.ndarray:
     """(H, W, 3) uint8 RGB grid: one column per PSPI level in ``levels``, rows for no palsy, palsy on the
     patient's left and palsy on the patient's right (peripheral, ``severity``). Each column shows one
     identity in all three rows; every cell is captioned with the per-side PSPI it shows."""
     rows = [None, Palsy(Side.LEFT, severity, "peripheral"), Palsy(Side.RIGHT, severity, "peripheral")]
-    label_w, head_h, cap_h = 250, 26, 18
+    label_w, head_h, cap_h, foot_h = 250, 26, 18, 22
     width = label_w + cell * len(levels)
-    height = head_h + len(rows) * (cell + cap_h)
+    height = head_h + len(rows) * (cell + cap_h) + foot_h
     sheet = np.full((height, width, 3), 255, np.uint8)
     for c, level in enumerate(levels):
         _text(sheet, f"PSPI {level}", (label_w + c * cell + cell // 2 - 30, 18), 0.5, (0, 0, 0))
@@ -56,7 +56,9 @@ def contact_sheet(levels: tuple[int, ...] = DEFAULT_LEVELS, cell: int = 128, see
             _text(sheet, "palsy: " + words.split(" (")[0], (8, y - 8), 0.5, (0, 0, 0))
             _text(sheet, "(" + words.split(" (")[1], (8, y + 12), 0.5, (0, 0, 0))
             _text(sheet, f"{palsy.kind}, severity {palsy.severity:.1f}", (8, y + 32), 0.4, (90, 90, 90))
-    _text(sheet, "R/L = PSPI shown by the patient's right/left side", (8, height - 6), 0.35, (90, 90, 90))
+    footer = ("R | L = PSPI shown by the patient's right | left side. Non-mirrored photos: the patient's "
+              "right is on the image left. Each column is one identity.")
+    _text(sheet, footer, (8, height - 8), 0.4, (90, 90, 90))
     return sheet
 
 
