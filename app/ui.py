@@ -46,21 +46,28 @@ and removed when the server stops. Nothing is logged about the image content.
 """
 
 
-class PhotoInput(gr.Image):
+def _raw_upload(payload: Any) -> str | bytes | None:
+    """The uploaded file's cached path (or the bytes of an inline upload), not decoded."""
+    if payload is None:
+        return None
+    url = getattr(payload, "url", None) or ""
+    if url.startswith("data:"):
+        return base64.b64decode(url.split(",", 1)[1])
+    return payload.path
+
+
+def photo_input(**kwargs: Any) -> gr.Image:
     """An image input that hands the handler the raw upload, undecoded.
 
-    Gradio's own image input decodes uploads with PIL before the handler runs, so a damaged file or a
-    decompression bomb would fail with Gradio's generic error. This input passes the uploaded bytes (or
-    the cached upload's path) through, and the face stage's reader applies its checks and messages.
+    Gradio's own image input opens uploads with PIL before the handler runs, so a damaged file or a
+    decompression bomb would fail with Gradio's generic error. This input passes the upload through and
+    the face stage's reader applies its checks and messages. (The instance's ``preprocess`` is replaced
+    rather than subclassing ``gr.Image``, because Gradio writes a type-stub file next to the source of
+    every component subclass.)
     """
-
-    def preprocess(self, payload: Any) -> str | bytes | None:
-        if payload is None:
-            return None
-        url = getattr(payload, "url", None) or ""
-        if url.startswith("data:"):
-            return base64.b64decode(url.split(",", 1)[1])
-        return payload.path
+    component = gr.Image(type="filepath", image_mode=None, **kwargs)
+    component.preprocess = _raw_upload  # type: ignore[method-assign]
+    return component
 
 
 def on_analyse(photo: str | bytes | None, mirrored: bool) -> tuple[str, Any, Any, Any]:
@@ -82,11 +89,9 @@ def build_demo() -> gr.Blocks:
             gr.Markdown(SIDE_CONVENTION)
             with gr.Row():
                 with gr.Column(scale=1):
-                    photo = PhotoInput(
+                    photo = photo_input(
                         label="Full-face photo",
                         sources=["upload", "webcam", "clipboard"],
-                        type="filepath",
-                        image_mode=None,
                         webcam_options=gr.WebcamOptions(mirror=False),
                     )
                     mirrored = gr.Checkbox(
