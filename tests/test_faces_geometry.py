@@ -10,7 +10,7 @@ import pytest
 from skimage import data
 
 from faces import REGION_NAMES, TEMPLATE_LANDMARKS, NoFaceFoundError, Side, analyse
-from faces.align import apply_affine
+from faces.align import INTER_OCULAR_FRACTION, apply_affine
 from faces.asymmetry import MEASURES
 from faces.landmarks import (
     CHIN,
@@ -337,3 +337,20 @@ def test_template_constant_matches_its_documented_derivation():
     assert used >= 85
     assert np.abs(template - TEMPLATE_LANDMARKS).max() < 1e-3
     assert np.allclose(placement, PRECROPPED_PLACEMENT, atol=1e-3)
+
+
+def test_large_photo_gives_the_same_crop_as_the_original(geometry, photo):
+    large = cv2.resize(photo, (2048, 2048), interpolation=cv2.INTER_CUBIC)
+    from_large = analyse(large)
+    assert from_large.image_size == (2048, 2048)
+    assert correlation(from_large.aligned, geometry.aligned) > 0.95
+    for side in Side:
+        assert correlation(from_large.halves[side].image, geometry.halves[side].image) > 0.95
+
+
+def test_other_crop_sizes_scale_every_output(photo):
+    small = analyse(photo, size=128)
+    assert small.aligned.shape == (128, 128, 3)
+    assert all(half.image.shape == (128, 64, 3) for half in small.halves.values())
+    assert all(mask.shape == (128, 128) for mask in small.regions.values())
+    assert small.inter_ocular == pytest.approx(INTER_OCULAR_FRACTION * 128, rel=1e-6)
