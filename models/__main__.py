@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,10 +85,89 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+def _add_assess(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("assess", help="assess one photo: affected side, PSPI of the unaffected half")
+    p.add_argument("photo", type=Path, help="full-face photo (JPEG, PNG, ...)")
+    p.add_argument("--side", choices=("left", "right"),
+                   help="the affected side if known (the patient's side); overrides the side model")
+    p.add_argument("--mirrored", action="store_true", help="the photo is a mirror image (webcam preview)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--weights", type=Path, help="folder of model checkpoints (default: models/weights)")
+    p.add_argument("--on-no-face", choices=("error", "template"), default="error",
+                   help="no face detected: stop (error) or use template landmarks (pre-cropped faces)")
+
+
+def _assess(args: argparse.Namespace) -> int:
+    from faces.errors import FaceInputError
+    from models.checkpoint import CheckpointError
+    from models.pipeline import AssessmentError, MissingWeightsError, assess, load_default_models
+
+    try:
+        bundle = load_default_models(args.weights)
+        result = assess(args.photo, side=args.side or "auto", mirrored=args.mirrored, models=bundle,
+                        on_no_face=args.on_no_face)
+    except (FaceInputError, AssessmentError, MissingWeightsError, CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(format_assessment(result.to_dict()))
+    return 0
+
+
+def format_assessment(data: dict) -> str:
+    """Readable lines for an assessment's :meth:`~models.pipeline.Assessment.to_dict`."""
+    source = {"model": "side model", "override": "set by hand", "geometry": "geometric asymmetry"}
+    probabilities = data["side_probabilities"]
+    detail = ""
+    if probabilities:
+        detail = (f" [p(patient's left) = {probabilities['patient_left']:.2f}, "
+                  f"p(patient's right) = {probabilities['patient_right']:.2f}]")
+    asym = data["asymmetry"]
+    points = asym["points_to"]["description"] if asym["points_to"] else "no clear side"
+    pspi = data["pspi"]
+    full = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
+    lines = [
+        f"Affected side: {data['affected_side']['description']} ({source[data['side_source']]}){detail}",
+        f"Scored half (unaffected): {data['scored_half']['description']}",
+        f"Geometric asymmetry points to: {points} (index {asym['index']:.3f})",
+        f"PSPI (0-16): unaffected half {pspi['unaffected_half']:.2f} | affected half "
+        f"{pspi['affected_half']:.2f} | full face {pspi['full_face']:.2f} ({full})",
+        "Timings (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in data["timings_ms"].items() if "." not in k),
+    ]
+    lines += [f"Note: {w}" for w in data["warnings"]]
+    return "\n".join(lines)
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="cold start and latency on a 1-megapixel photo, beside the earlier app")
+    p.add_argument("--weights", type=Path,
+                   help="checkpoint folder (default: models/weights if it has models, else random weights)")
+    p.add_argument("--data", type=Path, help="labelled full-face dataset to compare accuracy and MAE on")
+    p.add_argument("--limit", type=int, default=50, help="images of --data to use")
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", action="store_true")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from models.bench import format_report, run_bench
+    from models.pipeline import WEIGHTS_DIR
+
+    weights = args.weights or (WEIGHTS_DIR if any(WEIGHTS_DIR.glob("*.json")) else None)
+    report = run_bench(weights, repeats=args.repeats, threads=args.threads, data_dir=args.data,
+                       limit=args.limit)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
+    _add_assess(sub)
+    _add_bench(sub)
     return parser
 
 
@@ -96,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return _train(args, argv)
+    if args.command == "assess":
+        return _assess(args)
+    if args.command == "bench":
+        return _bench(args)
     raise AssertionError(args.command)
 
 

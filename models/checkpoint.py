@@ -150,11 +150,15 @@ class ModelCard:
 
 
 def library_versions() -> dict[str, str]:
+    """Versions of torch, torchvision (read from package metadata, not imported) and Python."""
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
-    import torchvision
-
-    return {"torch": torch.__version__, "torchvision": torchvision.__version__,
+    try:
+        torchvision_version = version("torchvision")
+    except PackageNotFoundError:
+        torchvision_version = "not installed"
+    return {"torch": torch.__version__, "torchvision": torchvision_version,
             "python": platform.python_version()}
 
 

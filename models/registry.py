@@ -11,7 +11,9 @@ Tasks (see :data:`TASKS`):
 Every network ends in adaptive pooling, so it accepts any input size of at least 32 x 32 pixels; the
 size a checkpoint was trained at is recorded in its model card and read by :mod:`models.preprocess`.
 
-Nothing is downloaded: torchvision builders are called with ``weights=None``. ImageNet initialisation
+Nothing is downloaded: torchvision builders (MobileNetV2, EfficientNet-B0) are called with
+``weights=None`` and imported only when such a network is built; ResNet18 is defined here, identical to
+torchvision's (see :class:`ResNet18`). ImageNet initialisation
 comes only from a local file passed as ``pretrained`` (a torchvision state dict as ``.safetensors`` or a
 ``.pt``/``.pth`` state dict read with ``weights_only=True``); without it the network starts from scratch.
 """
@@ -84,12 +86,61 @@ class SmallCNN(nn.Module):
         return self.head(self.pool(self.features(x)))
 
 
-def _resnet18(outputs: int) -> nn.Module:
-    from torchvision.models import resnet18
+class BasicBlock(nn.Module):
+    """ResNet basic block (two 3x3 convolutions and a shortcut), as in ``torchvision.models.resnet``."""
 
-    model = resnet18(weights=None)
-    model.fc = nn.Linear(model.fc.in_features, outputs)
-    return model
+    def __init__(self, in_ch: int, out_ch: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_ch)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_ch)
+        self.downsample: nn.Module | None = None
+        if stride != 1 or in_ch != out_ch:
+            self.downsample = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False),
+                                            nn.BatchNorm2d(out_ch))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + identity)
+
+
+class ResNet18(nn.Module):
+    """ResNet18 with the module names, tensor shapes, initialisation and forward pass of
+    ``torchvision.models.resnet18`` (so torchvision's ImageNet state dict loads into it unchanged; a
+    test checks the two give identical outputs), defined here so that inference does not import
+    torchvision, whose import pulls in ``torch._dynamo`` and adds seconds to every cold start.
+
+    Input ``(N, 3, H, W)`` normalised, H and W >= 32; output ``(N, outputs)``.
+    """
+
+    def __init__(self, outputs: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        widths, in_ch = (64, 128, 256, 512), 64
+        for index, width in enumerate(widths, start=1):
+            stride = 1 if index == 1 else 2
+            self.add_module(f"layer{index}", nn.Sequential(BasicBlock(in_ch, width, stride),
+                                                           BasicBlock(width, width)))
+            in_ch = width
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512, outputs)
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.constant_(module.weight, 1)
+                nn.init.constant_(module.bias, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
 def _mobilenet_v2(outputs: int) -> nn.Module:
@@ -147,8 +198,8 @@ ARCHITECTURES: dict[str, Architecture] = {
             "torchvision MobileNetV2 with a new final layer.",
         ),
         Architecture(
-            "resnet18", ("pain", "pain_binary", "side"), _resnet18, "layer4", "fc",
-            "torchvision ResNet18 with a new final layer (the report's pain model).",
+            "resnet18", ("pain", "pain_binary", "side"), ResNet18, "layer4", "fc",
+            "ResNet18 (torchvision-identical, defined here) with a new final layer: the report's pain model.",
         ),
         Architecture(
             "efficientnet_b0", ("pain", "pain_binary"), _efficientnet_b0, "features.8", "classifier.1",
@@ -267,6 +318,8 @@ __all__ = [
     "TASKS",
     "Architecture",
     "PretrainedWeightsError",
+    "BasicBlock",
+    "ResNet18",
     "SmallCNN",
     "build_model",
     "cam_layer",

@@ -79,3 +79,27 @@ def test_pretrained_weights_come_only_from_a_local_file(tmp_path) -> None:
     assert model.fc.weight.shape == (1, 512)
     with pytest.raises(PretrainedWeightsError, match="does not fit"):
         build_model("mobilenet_v2", outputs=1, pretrained=path)
+
+
+def test_resnet18_is_torchvision_resnet18() -> None:
+    """Same tensor names and shapes, and identical outputs with the same weights."""
+    from torchvision.models import resnet18
+
+    reference = resnet18(weights=None, num_classes=1).eval()
+    ours = build_model("resnet18", outputs=1).eval()
+    assert {k: v.shape for k, v in ours.state_dict().items()} == \
+        {k: v.shape for k, v in reference.state_dict().items()}
+    ours.load_state_dict(reference.state_dict())
+    x = torch.randn(2, 3, 64, 48)
+    with torch.no_grad():
+        assert torch.equal(ours(x), reference(x))
+
+
+def test_inference_path_does_not_import_torchvision() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from models.registry import build_model; build_model('resnet18', outputs=1); "
+            "build_model('side_cnn', outputs=2); print('torchvision' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
