@@ -9,6 +9,7 @@ frames of one subject. :func:`sample_identity` draws one from a seeded generator
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -145,8 +146,19 @@ def sample_identity(seed: int) -> Identity:
     )
 
 
+@lru_cache(maxsize=4096)
+def _neutral_shape(identity: Identity) -> np.ndarray:
+    shape = _build_neutral_shape(identity)
+    shape.setflags(write=False)
+    return shape
+
+
 def neutral_shape(identity: Identity) -> np.ndarray:
-    """The identity's resting, symmetric 68-point shape (68, 2) in face units, iBUG order."""
+    """The identity's resting, symmetric 68-point shape (68, 2) in face units, iBUG order (a copy)."""
+    return _neutral_shape(identity).copy()
+
+
+def _build_neutral_shape(identity: Identity) -> np.ndarray:
     p = TEMPLATE.copy()
     cx, cy = CENTER_X, 0.5
     # Jaw: narrow/widen the lower jaw progressively, lengthen the chin.
