@@ -97,7 +97,9 @@ def sample_identity(seed: int) -> Identity:
     u = rng.uniform
     tone = float(u(0, 1))
     skin = skin_colour(tone) * (1 + rng.normal(0, 0.03, 3))
-    lip = skin * np.array([0.86, 0.62, 0.62]) + np.array([30, 0, 6]) * (1 - 0.5 * tone)
+    red_lip = skin * np.array([0.86, 0.62, 0.62]) + np.array([30, 0, 6]) * (1 - 0.5 * tone)
+    lip_strength = u(0.35, 1.0)
+    lip = red_lip * lip_strength + skin * np.array([0.8, 0.68, 0.66]) * (1 - lip_strength)
     dark = tone > 0.55
     iris_names = ["dark_brown", "brown"] if dark else list(IRIS_COLOURS)
     iris = np.array(IRIS_COLOURS[iris_names[rng.integers(len(iris_names))]]) * u(0.85, 1.15)

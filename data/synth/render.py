@@ -211,8 +211,9 @@ def _draw_backdrop(img: np.ndarray, sc: _Scene, skin: np.ndarray, hair: tuple[in
     if ident.hair_style == "long":
         sk = sc.skull(grow=0.07)
         sides = np.array([[p[0, 0] - 0.1, 1.25], [p[16, 0] + 0.1, 1.25]])
-        back = np.vstack([sides[1:], sk, sides[:1]])
-        _poly(img, sc.proj(back, -0.15), hair)
+        back = sc.proj(np.vstack([sides[1:], sk, sides[:1]]), -0.15)
+        _poly(img, back, hair)
+        _light_hair(img, [back], sc)
     # Neck and shoulders.
     neck = np.array([[cx - 0.25, 0.7], [cx + 0.25, 0.7], [cx + 0.27, 1.3], [cx - 0.27, 1.3]])
     neck_col = tuple(float(c) for c in skin * 0.68)
@@ -234,6 +235,27 @@ def _draw_backdrop(img: np.ndarray, sc: _Scene, skin: np.ndarray, hair: tuple[in
 def _face_polygon(sc: _Scene) -> np.ndarray:
     sk = sc.skull(n=21)
     return np.vstack([sc.pts[0:17], sc.proj(sk[1:-1], _skull_depth(21)[1:-1])])
+
+
+def _light_hair(img: np.ndarray, polys: list[np.ndarray], sc: _Scene) -> None:
+    """Shade hair polygons (pixels) with a ramp along the light direction and darker lower ends."""
+    h, w = img.shape[:2]
+    allp = np.vstack(polys)
+    x0, y0 = np.maximum(np.floor(allp.min(0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(allp.max(0)).astype(int) + 2, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [fixed(q - (x0, y0), _SHIFT) for q in polys], 255, _AA, _SHIFT)
+    az = np.deg2rad(sc.spec.light_azimuth)
+    radius = sc.unit * 0.6
+    xs = (np.arange(x0, x1, dtype=np.float32) - sc.pose.center[0]) / radius
+    ys = (np.arange(y0, y1, dtype=np.float32) - (sc.pose.center[1] - 0.35 * sc.unit)) / radius
+    ramp = 1.0 + 0.22 * (np.cos(az) * xs[None, :] - np.sin(az) * ys[:, None])
+    ramp -= 0.12 * np.maximum(ys, 0)[:, None]
+    factor = 1 + (mask.astype(np.float32) / 255) * (np.clip(ramp, 0.6, 1.3) - 1)
+    roi = img[y0:y1, x0:x1]
+    roi[:] = np.clip(roi * factor[..., None], 0, 255).astype(np.uint8)
 
 
 def _draw_hair_front(img: np.ndarray, sc: _Scene, hair: tuple[int, ...]) -> None:
@@ -258,12 +280,16 @@ def _draw_hair_front(img: np.ndarray, sc: _Scene, hair: tuple[int, ...]) -> None
         _blend_poly(img, [pts], hair, alpha)
     else:
         _poly(img, pts, hair)
+    shaded = [pts]
     if ident.hair_style == "bun":
         top = sc.proj(np.array([[CENTER_X, outer[:, 1].min() - 0.05]]), 0.0)[0]
         _ellipse(img, top, (sc.unit * 0.17, sc.unit * 0.11), 0, hair)
+        shaded.append(_arc((top[0], top[1]), sc.unit * 0.17, sc.unit * 0.11, 0, 2 * np.pi, 16))
     if ident.hair_style == "curly":
         for q in sc.proj(outer[::2], -0.05):
             _ellipse(img, q, (sc.unit * 0.06, sc.unit * 0.06), 0, hair)
+            shaded.append(_arc((q[0], q[1]), sc.unit * 0.06, sc.unit * 0.06, 0, 2 * np.pi, 10))
+    _light_hair(img, shaded, sc)
     rng = np.random.default_rng([ident.seed, 5])
     n = 36
     crown = np.array([CENTER_X, outer[:, 1].min() + 0.04])
@@ -389,7 +415,7 @@ def _draw_eye(img: np.ndarray, soft: np.ndarray, fine: np.ndarray, sc: _Scene, s
             mid = (start + end) / 2 + (0, 0.006 * u)
             _line(fine, np.vstack([start, mid, end]), 0.55 * t6, max(1, int(0.008 * u)))
         furrow = lower + (0, 0.045 * u)
-        _line(soft, furrow[len(furrow) // 3:-1], 0.35 * t6, max(1, int(0.02 * u)))
+        _line(soft, furrow[len(furrow) // 3:-1], 0.28 * t6, max(1, int(0.014 * u)))
     if t7 > 0:
         bulge = lower + (0, 0.016 * u)
         _line(fine, bulge[1:-1], 0.45 * t7, max(1, int(0.008 * u)))
