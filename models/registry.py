@@ -51,11 +51,13 @@ class SmallCNN(nn.Module):
     """Three convolution blocks, global average pooling and a small dense head.
 
     This is the report's custom CNN (three conv layers with max-pooling, a dense layer and dropout)
-    with two deliberate changes: each block has BatchNorm, and the feature map is reduced by global
-    average pooling instead of being flattened into a very large dense layer. That makes the network
-    input-size agnostic, about 100k parameters instead of millions, and far less prone to overfit.
+    with three deliberate changes: each block has BatchNorm; the feature map is reduced by global
+    average pooling instead of being flattened into a very large dense layer, which makes the network
+    input-size agnostic, about 110k parameters instead of millions, and far less prone to overfit; and
+    the first convolution has stride 2, so the full-resolution maps are never stored for backpropagation
+    (training is several times faster on a CPU). Each block halves the size twice (block 1) or once.
 
-    Input ``(N, 3, H, W)`` float (normalised), H and W >= 8; output ``(N, outputs)``.
+    Input ``(N, 3, H, W)`` float (normalised), H and W >= 16; output ``(N, outputs)``.
     """
 
     def __init__(self, outputs: int, widths: tuple[int, int, int] = (32, 64, 128), dropout: float = 0.3):
@@ -64,7 +66,7 @@ class SmallCNN(nn.Module):
         in_ch = 3
         for i, width in enumerate(widths, start=1):
             blocks[f"block{i}"] = nn.Sequential(
-                nn.Conv2d(in_ch, width, 3, padding=1, bias=False),
+                nn.Conv2d(in_ch, width, 3, stride=2 if i == 1 else 1, padding=1, bias=False),
                 nn.BatchNorm2d(width),
                 nn.ReLU(inplace=True),
                 nn.MaxPool2d(2),

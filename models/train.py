@@ -619,6 +619,19 @@ def run_training(config: TrainConfig, *, analyse: Analyse | None = None) -> RunR
     return RunResult(card_path, card, metrics)
 
 
+def synthetic_manifest(root: Path) -> dict[str, Any] | None:
+    """The ``synth_manifest.json`` of a synthetic benchmark holding ``root`` (in it or a parent), if any."""
+    for folder in (root, *root.resolve().parents[:2]):
+        manifest = folder / "synth_manifest.json"
+        if manifest.is_file():
+            try:
+                data = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                return None
+            return data if isinstance(data, dict) else None
+    return None
+
+
 def _make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: dict[str, Any],
                records: list[Any], listing: str, split: Any, train_data: PreparedData,
                val_data: PreparedData, metrics: dict[str, Any], history: list[dict[str, Any]]) -> ModelCard:
@@ -626,6 +639,11 @@ def _make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: 
     description = config.description or (
         f"{layout} layout at {config.data}: {len(records)} labelled records from {subjects} subjects"
     )
+    manifest = synthetic_manifest(config.data)
+    synthetic = None
+    if manifest is not None:
+        synthetic = {k: manifest.get(k) for k in ("generator", "config", "faces", "frames_by_palsy_side")}
+        description = f"Synthetic faces ({manifest.get('generator', 'data.synth')}): {description}"
     init = "scratch (random initialisation; no pretrained weights)"
     if config.pretrained is not None:
         from models.checkpoint import sha256_file
@@ -634,6 +652,9 @@ def _make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: 
         init = f"ImageNet weights from local file {config.pretrained.name} (sha256 {digest})"
     skipped = {**train_data.skipped, **val_data.skipped}
     notes = list(config.notes)
+    if manifest is not None:
+        notes.append("Trained on synthetic, computer-drawn faces, not on patients: research use only, not a "
+                      "medical device.")
     if config.allow_leak and not split.leak_free:
         notes.append("The split leaks (allowed with --allow-leak): held-out metrics are optimistic.")
     return ModelCard(
@@ -649,6 +670,7 @@ def _make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: 
             "records": len(records),
             "subjects": subjects,
             "listing_sha256": listing,
+            "synthetic": synthetic,
             "samples": {"train": len(train_data.images), "val": len(val_data.images)},
             "skipped": {"count": len(skipped), "examples": dict(list(skipped.items())[:5])},
             "loader_notes": {k: v for k, v in loader_notes.items() if not isinstance(v, list) or len(v) < 50},
@@ -691,6 +713,7 @@ __all__ = [
     "prepare",
     "run_training",
     "sample_images",
+    "synthetic_manifest",
     "seed_everything",
     "train_one_epoch",
 ]
