@@ -101,7 +101,7 @@ def test_palsy_droops_the_stated_patient_side(side: Side) -> None:
 def test_palsy_weakens_affected_side_only() -> None:
     aus = {"AU4": 4.0, "AU6": 3.0, "AU7": 0.0, "AU9": 2.0, "AU10": 5.0, "AU43": 1.0}
     palsy = Palsy(Side.LEFT, 0.9, "peripheral")
-    assert weaken(aus, palsy, Side.RIGHT) == aus
+    assert weaken(aus, palsy, Side.RIGHT) == aus | {"AU12": 0.0, "AU25": 0.0}
     weak = weaken(aus, palsy, Side.LEFT)
     assert all(weak[n] < aus[n] for n in ("AU4", "AU6", "AU9", "AU10")) and weak["AU43"] == 0.0
     spec = _spec(aus={Side.RIGHT: aus, Side.LEFT: aus}, palsy=palsy)
@@ -139,6 +139,16 @@ def test_more_intensity_changes_more_pixels(name: str) -> None:
     masses = [au_change_masks(replace(spec, aus=_only(name, level, Side.LEFT)))[(Side.LEFT, name)].sum()
               for level in (1, 2, 3, 4, 5)]
     assert all(b > a for a, b in zip(masses, masses[1:], strict=False)), masses
+
+
+def test_distractor_aus_leave_pspi_alone_but_change_the_mouth() -> None:
+    spec = _spec(seed=8, roll=0.0, aus={})
+    smile = replace(spec, aus={side: {"AU12": 4.0, "AU25": 3.0} for side in Side})
+    neutral, smiling = render_face(spec), render_face(smile)
+    assert all(pspi(aus) == 0.0 for aus in smiling.effective_aus.values())
+    assert (smiling.landmarks[[48, 54], 1] < neutral.landmarks[[48, 54], 1]).all()
+    assert smiling.landmarks[66, 1] > neutral.landmarks[66, 1]
+    assert au_change_masks(smile) == {}
 
 
 def test_subject_identity_is_fixed_across_frames() -> None:

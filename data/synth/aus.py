@@ -1,7 +1,9 @@
 """Action units, PSPI, palsy and the landmark changes they cause on the synthetic faces.
 
 Action units are keyed by name (``"AU4"``, ``"AU6"``, ``"AU7"``, ``"AU9"``, ``"AU10"``, ``"AU43"``).
-AU4..AU10 are intensities in [0, 5]; AU43 (eyes closed) is 0 or 1. Every AU is given per *patient*
+AU4..AU10 are intensities in [0, 5]; AU43 (eyes closed) is 0 or 1. Two more AUs that are not part of
+PSPI, AU12 (lip-corner puller, a smile) and AU25 (lips part), appear now and then as distractors, as
+they do in real pain videos; they never change the PSPI. Every AU is given per *patient*
 side (:class:`faces.sides.Side`); in a non-mirrored photo the patient's right is on the image left, so
 the patient-right brow is iBUG 17-21, the eye 36-41 and the mouth corner 48.
 
@@ -18,9 +20,12 @@ import numpy as np
 from faces.sides import Side
 
 AU_NAMES = ("AU4", "AU6", "AU7", "AU9", "AU10", "AU43")
+#: AUs outside PSPI drawn as distractors (0-5).
+OTHER_AUS = ("AU12", "AU25")
+ALL_AUS = AU_NAMES + OTHER_AUS
 #: FACS code of each AU name (as in UNBC-McMaster FACS files).
-AU_CODES = {"AU4": 4, "AU6": 6, "AU7": 7, "AU9": 9, "AU10": 10, "AU43": 43}
-AU_MAX = {"AU4": 5.0, "AU6": 5.0, "AU7": 5.0, "AU9": 5.0, "AU10": 5.0, "AU43": 1.0}
+AU_CODES = {"AU4": 4, "AU6": 6, "AU7": 7, "AU9": 9, "AU10": 10, "AU43": 43, "AU12": 12, "AU25": 25}
+AU_MAX = {"AU4": 5.0, "AU6": 5.0, "AU7": 5.0, "AU9": 5.0, "AU10": 5.0, "AU43": 1.0, "AU12": 5.0, "AU25": 5.0}
 #: Unsided face regions each AU changes (on the side where it acts).
 AU_REGIONS: dict[str, tuple[str, ...]] = {
     "AU4": ("brow", "forehead"),
@@ -82,10 +87,10 @@ class Palsy:
 
 def weaken(aus: Mapping[str, float], palsy: Palsy | None, side: Side) -> dict[str, float]:
     """AUs as the ``side`` of a face with ``palsy`` can show them (unchanged on the unaffected side)."""
-    out = {name: float(aus.get(name, 0.0)) for name in AU_NAMES}
+    out = {name: float(aus.get(name, 0.0)) for name in ALL_AUS}
     if palsy is None or palsy.side is not side or palsy.severity <= 0:
         return out
-    for name in AU_NAMES:
+    for name in ALL_AUS:
         factor = 1.0 - palsy.severity * palsy.weakening(name)
         out[name] = out[name] * factor
     out["AU43"] = 1.0 if out["AU43"] >= 0.5 else 0.0
@@ -158,7 +163,22 @@ def apply_aus(shape: np.ndarray, aus: Mapping[Side, Mapping[str, float]]) -> np.
         p[62, 1] -= 0.5 * 0.026 * t10
         p[int(idx["corner"]), 1] -= 0.006 * t10
         p[int(idx["inner_corner"]), 1] -= 0.008 * t10
+        t12, t25 = au.get("AU12", 0) / 5, au.get("AU25", 0) / 5
+        corner, inner_corner = int(idx["corner"]), int(idx["inner_corner"])
+        p[corner] += (out * 0.022 * t12, -0.03 * t12)
+        p[inner_corner] += (out * 0.018 * t12, -0.025 * t12)
+        p[list(idx["upper_lip"])[0]] += (out * 0.006 * t12, -0.008 * t12)
+        p[list(idx["lower_lip"])[0]] += (out * 0.008 * t12, -0.012 * t12)
+        p[list(idx["inner_lower"]), 1] += 0.014 * t25
+        p[66, 1] += 0.5 * 0.016 * t25
+        p[list(idx["lower_lip"]), 1] += 0.01 * t25
+        p[57, 1] += 0.5 * 0.012 * t25
     return p
+
+
+def sample_distractors(rng: np.random.Generator) -> dict[str, float]:
+    """AU12 (smile) and AU25 (lips part) intensities, each present in about one frame in six."""
+    return {name: float(rng.integers(1, 5)) if rng.random() < 0.16 else 0.0 for name in OTHER_AUS}
 
 
 def sample_pspi_target(rng: np.random.Generator, distribution: str) -> int:

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from data.synth.aus import (
-    AU_NAMES,
+    ALL_AUS,
     AU_REGIONS,
     PALSY_TYPES,
     Palsy,
     pspi,
     sample_aus_for_pspi,
+    sample_distractors,
     sample_pspi_target,
 )
 from data.synth.identity import Identity, sample_identity
@@ -67,7 +68,7 @@ def sample_frame_spec(
     """One frame of ``identity``: AUs for a PSPI drawn from ``distribution`` (or ``pspi_target``),
     small pose, lighting and camera variation."""
     target = sample_pspi_target(rng, distribution) if pspi_target is None else int(pspi_target)
-    aus = sample_aus_for_pspi(rng, target)
+    aus = sample_aus_for_pspi(rng, target) | sample_distractors(rng)
     yaw = float(np.clip(rng.normal(0, 4), -10, 10))
     roll = float(np.clip(rng.normal(0, 3), -8, 8))
     jpeg = int(rng.integers(55, 96)) if rng.random() < 0.6 else 0
@@ -135,7 +136,7 @@ def frame_truth(subject: Subject, sequence: str, frame_id: str, spec: FrameSpec,
                 au_report: dict[str, Any] | None = None) -> dict[str, Any]:
     """JSON-ready ground truth of one frame (sides are patient sides; the photo is not mirrored)."""
     effective = rendered.effective_aus
-    intended = {side: {n: float(spec.aus.get(side, {}).get(n, 0.0)) for n in AU_NAMES} for side in Side}
+    intended = {side: {n: float(spec.aus.get(side, {}).get(n, 0.0)) for n in ALL_AUS} for side in Side}
     palsy = spec.palsy
     truth: dict[str, Any] = {
         "frame_id": frame_id,

@@ -65,7 +65,7 @@ class FrameSpec:
     noise_offset: tuple[int, int, int] = (0, 0, 1)
 
     def effective_aus(self) -> dict[Side, dict[str, float]]:
-        """AUs each side actually shows (weakened on the palsy side), names as in ``AU_NAMES``."""
+        """AUs each side actually shows (weakened on the palsy side), names as in ``ALL_AUS``."""
         return {side: weaken(self.aus.get(side, {}), self.palsy, side) for side in Side}
 
 
@@ -526,9 +526,9 @@ def _draw_folds(soft: np.ndarray, fine: np.ndarray, sc: _Scene) -> None:
         out = float(idx["out"])
         a = p[31] if side is Side.RIGHT else p[35]
         corner = p[int(idx["corner"])]
-        t10, t4 = eff[side]["AU10"] / 5, eff[side]["AU4"] / 5
+        t10, t4, t12 = eff[side]["AU10"] / 5, eff[side]["AU4"] / 5, eff[side]["AU12"] / 5
         droop = palsy.severity if palsy is not None and palsy.side is side else 0.0
-        depth = (sc.ident.nasolabial + 0.45 * t10) * (1 - 0.85 * droop)
+        depth = (sc.ident.nasolabial + 0.45 * t10 + 0.25 * t12) * (1 - 0.85 * droop)
         fold = catmull_rom(np.vstack([a + (out * 0.035 * u, -0.02 * u), a + (out * 0.07 * u, 0.06 * u),
                                       corner + (out * 0.05 * u, 0.0), corner + (out * 0.05 * u, 0.07 * u)]),
                            steps=4)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from data.layouts import write_binary_pain, write_half_face_pair, write_side_labels, write_unbc_frame
-from data.synth.aus import AU_CODES, AU_NAMES
+from data.synth.aus import ALL_AUS, AU_CODES
 from data.synth.generate import (
     DISTRIBUTIONS,
     Subject,
@@ -86,7 +86,7 @@ def _write_masks(path: Path, maps: dict[str, np.ndarray]) -> None:
 
 def _facs(aus_by_side: dict[str, dict[str, float]]) -> dict[int, float]:
     """Frame-level FACS codes: each AU at its stronger side's intended intensity (active AUs only)."""
-    best = {name: max(float(side[name]) for side in aus_by_side.values()) for name in AU_NAMES}
+    best = {name: max(float(side[name]) for side in aus_by_side.values()) for name in ALL_AUS}
     return {AU_CODES[name]: value for name, value in best.items() if value > 0}
 
 
