@@ -16,6 +16,7 @@ import numpy as np
 
 from data.synth.aus import (
     ALL_AUS,
+    AU_NAMES,
     AU_REGIONS,
     PALSY_TYPES,
     Palsy,
@@ -134,7 +135,14 @@ def au_region_report(spec: FrameSpec, landmarks: np.ndarray) -> tuple[dict[str, 
 
 def frame_truth(subject: Subject, sequence: str, frame_id: str, spec: FrameSpec, rendered: RenderedFace,
                 au_report: dict[str, Any] | None = None) -> dict[str, Any]:
-    """JSON-ready ground truth of one frame (sides are patient sides; the photo is not mirrored)."""
+    """JSON-ready ground truth of one frame (sides are patient sides; the photo is not mirrored).
+
+    Keys: ``landmarks`` (68 x [x, y] pixels), ``aus`` (shown, per side), ``aus_intended`` (before palsy
+    weakening), ``pspi`` (per side, from the shown AUs), ``pspi_true`` (the subject's pain, from the
+    intended AUs), ``palsy`` (side, severity, kind, label) or None, ``unaffected_side``,
+    ``active_au_regions`` (``"<AU>_<side>"`` -> sided region names the AU changes), ``pose``,
+    ``camera``, ``identity`` and, when ``au_report`` is given, ``au_regions`` (measured change per AU).
+    """
     effective = rendered.effective_aus
     intended = {side: {n: float(spec.aus.get(side, {}).get(n, 0.0)) for n in ALL_AUS} for side in Side}
     palsy = spec.palsy
@@ -159,6 +167,10 @@ def frame_truth(subject: Subject, sequence: str, frame_id: str, spec: FrameSpec,
         "camera": {"blur": round(spec.blur, 3), "noise": round(spec.noise, 3),
                    "jpeg_quality": spec.jpeg_quality},
         "identity": spec.identity.to_json(),
+    }
+    truth["active_au_regions"] = {
+        f"{name}_{side.value}": sided(AU_REGIONS[name], side)
+        for side in Side for name in AU_NAMES if effective[side][name] > 0
     }
     if au_report is not None:
         truth["au_regions"] = au_report
