@@ -336,7 +336,7 @@ def _height_map(sc: _Scene, face_poly: np.ndarray) -> np.ndarray:
 def _lighting(sc: _Scene, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Diffuse shading factor and specular term at full resolution from the half-res height map."""
     s = sc.spec.size
-    k = s * 0.045
+    k = s * 0.036
     gy, gx = np.gradient(height)
     az = np.deg2rad(sc.spec.light_azimuth)
     e = float(np.clip(sc.spec.light_elevation, 0.2, 1.0))
@@ -345,7 +345,7 @@ def _lighting(sc: _Scene, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nx, ny = -gx * k, -gy * k
     norm = np.sqrt(nx * nx + ny * ny + 1)
     diffuse = np.clip((nx * lx + ny * ly + lz) / norm, 0, 1)
-    shade = np.minimum((0.32 + 0.68 * diffuse) / (0.32 + 0.68 * e), 1.05)
+    shade = np.minimum((0.4 + 0.6 * diffuse) / (0.4 + 0.6 * e), 1.05)
     spec = np.clip(diffuse - 0.93, 0, None) * 6
     shade = cv2.resize(shade.astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
     spec = cv2.resize(spec.astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
