@@ -162,12 +162,35 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_install(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("install", help="copy a trained checkpoint into the weights folder under its role")
+    p.add_argument("checkpoint", type=Path, help="a run's model.json (or its .safetensors)")
+    p.add_argument("--role", choices=("side", "pain", "full_face_pain"), help="default: from the card")
+    p.add_argument("--weights", type=Path, help="destination folder (default: models/weights)")
+    p.add_argument("--half-precision", action="store_true", help="store conv/linear weights as float16")
+
+
+def _install(args: argparse.Namespace) -> int:
+    from models.checkpoint import CheckpointError
+    from models.pipeline import WEIGHTS_DIR, install
+
+    try:
+        path = install(args.checkpoint, args.weights or WEIGHTS_DIR, role=args.role,
+                       half_precision=args.half_precision)
+    except (CheckpointError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"installed {path} and {path.with_suffix('.safetensors').name}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_assess(sub)
     _add_bench(sub)
+    _add_install(sub)
     return parser
 
 
@@ -180,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _assess(args)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "install":
+        return _install(args)
     raise AssertionError(args.command)
 
 

@@ -184,7 +184,7 @@ def load_bundle(weights_dir: Path | str = WEIGHTS_DIR, *,
     if not weights_dir.is_dir():
         raise MissingWeightsError(
             f"No model weights folder at {weights_dir}. Train models with `python -m models train ...` and "
-            "copy model.json + model.safetensors there (as pain.json / side.json), or pass models=."
+            "install them with `python -m models install RUN/model.json`, or pass models=."
         )
     candidates: dict[str, list[Path]] = {}
     for card_file in sorted(weights_dir.glob("*.json")):
@@ -206,6 +206,21 @@ def load_bundle(weights_dir: Path | str = WEIGHTS_DIR, *,
     if "pain" not in chosen:
         raise MissingWeightsError(f"No half-face pain model (task pain, input half_face) in {weights_dir}")
     return ModelBundle(**chosen)
+
+
+def install(checkpoint: Path | str, weights_dir: Path | str = WEIGHTS_DIR, *, role: str | None = None,
+            half_precision: bool = False) -> Path:
+    """Copy a verified checkpoint (e.g. ``<run>/model.json``) into ``weights_dir`` as ``<role>.json`` +
+    ``<role>.safetensors``, optionally re-stored as float16; the card keeps its training record and gets
+    the new file's name and sha256. Returns the installed card's path."""
+    from models.checkpoint import save_checkpoint
+
+    network, card = load_checkpoint(checkpoint)
+    role = role or role_of(card)
+    if role not in ROLES or role_of(card) != role:
+        raise ValueError(f"{checkpoint} ({card.task} on {card.input.get('kind')}) cannot serve as {role!r}; "
+                         f"roles: {', '.join(ROLES)}")
+    return save_checkpoint(network, card, Path(weights_dir) / role, half_precision=half_precision)
 
 
 @functools.lru_cache(maxsize=4)
@@ -522,6 +537,7 @@ __all__ = [
     "PainScores",
     "assess",
     "default_device",
+    "install",
     "load_bundle",
     "load_default_models",
     "role_of",

@@ -77,3 +77,12 @@ def test_legacy_shape_sends_the_affected_half_of_an_ordinary_photo(weights) -> N
     assert result.half_image_side is ImageSide.RIGHT  # "left" taken as the image left; the other half used
     assert result.half_patient_side is Side.LEFT  # ... which shows the patient's left: the affected half
     assert 0.0 <= result.pspi <= 16.0
+
+
+def test_install_copies_a_run_into_the_weights_folder_as_its_role(weights, tmp_path, capsys) -> None:
+    assert main(["install", str(weights / "pain.json"), "--weights", str(tmp_path), "--half-precision"]) == 0
+    installed = json.loads((tmp_path / "pain.json").read_text())
+    assert installed["weights"]["file"] == "pain.safetensors" and installed["weights"]["dtype"] == "float16"
+    assert main(["install", str(weights / "side.json"), "--weights", str(tmp_path), "--role", "pain"]) == 2
+    assert "cannot serve" in capsys.readouterr().err
+    assert load_bundle(tmp_path, device="cpu").pain.card.weights["dtype"] == "float16"
