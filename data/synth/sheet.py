@@ -22,7 +22,7 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
 
 
-def contact_sheet(levels: tuple[int, ...] = DEFAULT_LEVELS, cell: int = 144, seed: int = 3,
+def contact_sheet(levels: tuple[int, ...] = DEFAULT_LEVELS, cell: int = 144, seed: int = 11,
                   severity: float = 0.8) -> np.ndarray:
     """(H, W, 3) uint8 RGB grid: one column per PSPI level in ``levels``, rows for no palsy, palsy on the
     patient's left and palsy on the patient's right (peripheral, ``severity``). Each column shows one
