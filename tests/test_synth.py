@@ -151,6 +151,27 @@ def test_distractor_aus_leave_pspi_alone_but_change_the_mouth() -> None:
     assert au_change_masks(smile) == {}
 
 
+def test_half_faces_keep_photo_orientation_and_patient_sides() -> None:
+    from data.synth.write import cut_halves
+
+    identity = replace(sample_identity(109), background="flat", bg_rgb=(0, 0, 255), hair_style="buzz")
+    spec = FrameSpec(identity=identity, size=256)
+    closed = replace(spec, aus=_only("AU43", 1.0, Side.LEFT))
+    landmarks = render_face(spec).landmarks
+    before = cut_halves(render_face(spec).image, landmarks)
+    after = cut_halves(render_face(closed).image, landmarks)
+    change = {side: np.abs(after[side].astype(int) - before[side].astype(int)).sum() for side in Side}
+    assert change[Side.LEFT] > 0 and change[Side.RIGHT] == 0
+    for side, half in after.items():
+        assert half.shape[0] > half.shape[1]
+        blue = (half[..., 2] > 200) & (half[..., 0] < 60)
+        quarter = half.shape[1] // 4
+        image_left, image_right = blue[:, :quarter].mean(), blue[:, -quarter:].mean()
+        # As in the photo: the patient's right half has the face outline (and background) on its image
+        # left and the midline on its right; the patient's left half the other way round.
+        assert (image_left > image_right) if side is Side.RIGHT else (image_right > image_left)
+
+
 def test_subject_identity_is_fixed_across_frames() -> None:
     a, b = make_subject(3, seed=9), make_subject(3, seed=9)
     assert a == b and a.name == "s004"
