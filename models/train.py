@@ -61,7 +61,7 @@ SPLITS = ("random", "kfold", "subject", "predefined")
 SCHEDULERS = ("cosine", "step")
 CACHE_VERSION = 1
 HYPERPARAMETERS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "scheduler", "augment",
-                   "on_no_face")
+                   "on_no_face", "bf16")
 
 
 class TrainingError(ValueError):
@@ -105,6 +105,7 @@ class TrainConfig:
     max_records: int | None = None
     threads: int | None = None
     augment: bool = True
+    bf16: bool = False
     description: str = ""
     notes: list[str] = field(default_factory=list)
     command: str = ""
@@ -377,12 +378,14 @@ def train_one_epoch(model: nn.Module, images: torch.Tensor, targets: torch.Tenso
                     task: str, optimizer: torch.optim.Optimizer, *, batch_size: int,
                     generator: torch.Generator,
                     use_augmentation: bool = True, device: torch.device | str = "cpu",
-                    progress: bool = False, desc: str = "train") -> float:
+                    progress: bool = False, desc: str = "train", bf16: bool = False) -> float:
     """One pass over shuffled batches; returns the mean training loss.
 
     ``images``: uint8 ``(N, 3, H, W)`` fitted inputs; ``targets``: float ``(N,)`` (class index, PSPI or
     0/1). Shuffling and augmentation draw from ``generator`` only, so an epoch is reproducible.
+    ``bf16`` runs the forward pass under bfloat16 autocast (weights and optimizer stay float32).
     """
+    device_type = torch.device(device).type
     model.train()
     outputs = _output_count(model)
     criterion = loss_function(task, outputs)
@@ -398,7 +401,9 @@ def train_one_epoch(model: nn.Module, images: torch.Tensor, targets: torch.Tenso
         x = x.to(device, memory_format=torch.channels_last)
         y = y.to(device)
         optimizer.zero_grad(set_to_none=True)
-        loss = criterion(model(x), y)
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+            prediction = model(x)
+        loss = criterion(prediction.float(), y)
         loss.backward()
         optimizer.step()
         total += float(loss.detach()) * len(index)
@@ -521,7 +526,7 @@ def _json_safe(value: Any) -> Any:
 
 def _config_fingerprint(config: TrainConfig, listing: str, spec: InputSpec) -> str:
     keys = ("task", "arch", "split", "seed", "batch_size", "lr", "weight_decay", "scheduler", "val_fraction",
-            "folds", "fold", "outputs", "binary_threshold", "allow_leak", "augment", "epochs")
+            "folds", "fold", "outputs", "binary_threshold", "allow_leak", "augment", "epochs", "bf16")
     data = {k: getattr(config, k) for k in keys}
     data.update(listing=listing, spec=spec.to_dict(), pretrained=str(config.pretrained))
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -582,7 +587,7 @@ def run_training(config: TrainConfig, *, analyse: Analyse | None = None) -> RunR
         train_loss = train_one_epoch(model, train_data.images, train_data.targets, spec, config.task,
                                      optimizer, batch_size=config.batch_size, generator=generator,
                                      use_augmentation=config.augment, device=device, progress=config.progress,
-                                     desc=f"epoch {epoch + 1}/{config.epochs}")
+                                     desc=f"epoch {epoch + 1}/{config.epochs}", bf16=config.bf16)
         seconds = time.perf_counter() - started
         val_loss, val_out = evaluate(model, val_data.images, val_data.targets, spec, config.task,
                                      device=device)
@@ -688,6 +693,32 @@ def _make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: 
     )
 
 
+def run_kfold(config: TrainConfig, *, analyse: Analyse | None = None) -> dict[str, Any]:
+    """Train every fold of a k-fold split into ``<out>/fold<k>/`` and write ``<out>/kfold_summary.json``.
+
+    The summary lists each fold's card path and metrics and, for every numeric metric, the mean and
+    standard deviation over folds (the cerebral-palsy paper's protocol reports those).
+    """
+    if config.split != "kfold":
+        raise ValueError("run_kfold needs split='kfold'")
+    folds = []
+    for fold in range(config.folds):
+        fold_config = TrainConfig(**{**asdict(config), "fold": fold, "out": config.out / f"fold{fold}"})
+        result = run_training(fold_config, analyse=analyse)
+        folds.append({"fold": fold, "card": str(result.card_path), "metrics": result.metrics})
+    numeric = sorted({k for f in folds for k, v in f["metrics"].items()
+                      if isinstance(v, int | float) and not isinstance(v, bool)})
+    summary = {}
+    for key in numeric:
+        values = np.array([f["metrics"][key] for f in folds if key in f["metrics"]], dtype=np.float64)
+        summary[key] = {"mean": float(np.nanmean(values)), "std": float(np.nanstd(values)), "n": len(values)}
+    report = _json_safe({"task": config.task, "arch": config.arch, "k": config.folds, "seed": config.seed,
+                         "command": config.command, "folds": folds, "summary": summary})
+    config.out.mkdir(parents=True, exist_ok=True)
+    (config.out / "kfold_summary.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
 def command_line(argv: Sequence[str] | None = None) -> str:
     """The command as typed: ``python -m models`` plus the arguments."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -711,6 +742,7 @@ __all__ = [
     "load_records",
     "loss_function",
     "prepare",
+    "run_kfold",
     "run_training",
     "sample_images",
     "synthetic_manifest",

@@ -146,10 +146,26 @@ def test_command_line_trains_and_records_the_command(tmp_path, capsys) -> None:
     argv = ["train", "pain", "--data", str(tmp_path / "data"), "--arch", "simple_cnn", "--split", "kfold",
             "--fold", "1", "--folds", "3", "--out", str(tmp_path / "run"), "--epochs", "1",
             "--batch-size", "8",
-            "--input-size", "32x16", "--half-precision", "--quiet"]
+            "--input-size", "32x16", "--half-precision", "--bf16", "--quiet"]
     assert main(argv) == 0
     card = json.loads((tmp_path / "run" / "model.json").read_text())
     assert card["command"].startswith("python -m models train pain --data")
     assert card["split"]["fold"] == 1 and card["weights"]["dtype"] == "float16"
+    assert card["training_data"]["hyperparameters"]["bf16"] is True
     assert "validation: n " in capsys.readouterr().out
     assert main(["train", "pain", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r2")]) == 2
+
+
+def test_all_folds_are_trained_and_summarised(tmp_path, capsys) -> None:
+    from models.__main__ import main
+
+    _half_face_dataset(tmp_path / "data")
+    argv = ["train", "pain", "--data", str(tmp_path / "data"), "--arch", "simple_cnn", "--split", "kfold",
+            "--fold", "all", "--folds", "3", "--out", str(tmp_path / "run"), "--epochs", "1",
+            "--batch-size", "8", "--input-size", "32x16", "--quiet"]
+    assert main(argv) == 0
+    summary = json.loads((tmp_path / "run" / "kfold_summary.json").read_text())
+    assert [f["fold"] for f in summary["folds"]] == [0, 1, 2]
+    assert summary["summary"]["mae"]["n"] == 3
+    assert all((tmp_path / "run" / f"fold{k}" / "model.json").is_file() for k in range(3))
+    assert "mean over folds" in capsys.readouterr().out
