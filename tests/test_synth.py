@@ -98,6 +98,21 @@ def test_palsy_droops_the_stated_patient_side(side: Side) -> None:
     assert np.allclose(central[list(brow)], neutral[list(brow)])
 
 
+@pytest.mark.parametrize("side", list(Side))
+def test_peripheral_palsy_smooths_the_forehead_central_spares_it(side: Side) -> None:
+    identity = replace(sample_identity(12), forehead_lines=0.45)
+    spec = FrameSpec(identity=identity, size=SIZE)
+    plain = render_face(spec)
+    masks = region_masks(plain.landmarks, (SIZE, SIZE))
+
+    def forehead_change(kind: str, where: Side) -> float:
+        palsied = render_face(replace(spec, palsy=Palsy(side, 0.9, kind))).image.astype(int)
+        return float(np.abs(palsied - plain.image).sum(axis=2)[masks[f"forehead_{where.value}"]].sum())
+
+    assert forehead_change("peripheral", side) > 5 * max(forehead_change("central", side), 1.0)
+    assert forehead_change("peripheral", side.opposite) < 0.1 * forehead_change("peripheral", side)
+
+
 def test_palsy_weakens_affected_side_only() -> None:
     aus = {"AU4": 4.0, "AU6": 3.0, "AU7": 0.0, "AU9": 2.0, "AU10": 5.0, "AU43": 1.0}
     palsy = Palsy(Side.LEFT, 0.9, "peripheral")

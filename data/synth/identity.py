@@ -72,6 +72,7 @@ class Identity:
     bg_rgb2: tuple[int, int, int]
     light_azimuth: float  # degrees, direction the key light comes from (0 = from the image right)
     light_elevation: float  # 0.3-0.9, how frontal the light is (1 = head-on)
+    forehead_lines: float  # 0-0.5, depth of the resting horizontal forehead lines (0 = smooth)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict of all fields."""
@@ -145,6 +146,7 @@ def sample_identity(seed: int) -> Identity:
         bg_rgb2=_rgb(bg2),
         light_azimuth=float(u(25, 155)),
         light_elevation=float(u(0.55, 0.88)),
+        forehead_lines=float(max(0.0, u(-0.2, 0.5))),
     )
 
 

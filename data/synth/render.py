@@ -528,6 +528,17 @@ def _draw_folds(soft: np.ndarray, fine: np.ndarray, sc: _Scene) -> None:
         corner = p[int(idx["corner"])]
         t10, t4, t12 = eff[side]["AU10"] / 5, eff[side]["AU4"] / 5, eff[side]["AU12"] / 5
         droop = palsy.severity if palsy is not None and palsy.side is side else 0.0
+        lines = sc.ident.forehead_lines
+        if palsy is not None and palsy.kind == "peripheral":
+            lines *= 1 - 0.9 * droop
+        if lines > 0.02:
+            brow = sc.neutral[list(idx["brow"])]  # outer -> inner, face units, resting position
+            mid_x = (sc.neutral[21, 0] + sc.neutral[22, 0]) / 2
+            for k, lift in enumerate((0.07, 0.11, 0.15)):
+                curve = np.vstack([brow[1:], [[mid_x - out * 0.015, brow[-1, 1]]]]) - (0, lift)
+                curve[:, 1] += 0.004 * k
+                _line(fine, sc.proj(catmull_rom(curve, steps=3), 0.15), 0.75 * lines * (1 - 0.2 * k),
+                      max(1, int(0.007 * u)))
         depth = (sc.ident.nasolabial + 0.45 * t10 + 0.25 * t12) * (1 - 0.85 * droop)
         fold = catmull_rom(np.vstack([a + (out * 0.035 * u, -0.02 * u), a + (out * 0.07 * u, 0.06 * u),
                                       corner + (out * 0.05 * u, 0.0), corner + (out * 0.05 * u, 0.07 * u)]),
