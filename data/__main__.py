@@ -20,6 +20,9 @@ def _synth(args: argparse.Namespace) -> int:
     config = SynthConfig(subjects=args.subjects, frames=args.frames, seed=args.seed, layout=args.layout,
                          distribution=args.distribution, palsy_fraction=args.palsy_fraction, size=args.size,
                          au_masks=args.au_masks)
+    if args.palsy_fraction == 0 and args.layout in ("side", "all"):
+        print("note: --palsy-fraction 0 gives no palsy subjects, so every side label is 'skip'",
+              file=sys.stderr)
     manifest = write_dataset(args.out, config, progress=not args.quiet)
     print(f"wrote {manifest['faces']} faces to {args.out} ({', '.join(manifest['layouts'])})")
     print("PSPI histogram (true pain):", manifest["pspi_true_histogram"])

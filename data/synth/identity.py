@@ -42,21 +42,21 @@ class Identity:
     """
 
     seed: int
-    face_width: float  # 0.9-1.1, horizontal scale of the whole face
-    face_height: float  # 0.93-1.07, vertical scale
-    jaw_width: float  # 0.85-1.08, width of the lower jaw relative to the cheekbones
+    face_width: float  # 0.9-1.08, horizontal scale of the whole face
+    face_height: float  # 0.94-1.06, vertical scale
+    jaw_width: float  # 0.86-1.06, width of the lower jaw relative to the cheekbones
     chin_length: float  # -0.03..0.04, extra chin drop
-    eye_spacing: float  # -0.02..0.02, extra half distance between the eyes
-    eye_size: float  # 0.88-1.15
-    eye_open: float  # 0.8-1.25, vertical opening of the eyes
-    brow_height: float  # -0.015..0.02, brows raised above the mean
-    brow_thickness: float  # 0.018-0.034
-    brow_arch: float  # -0.01..0.02, raise of the brow's middle
-    nose_length: float  # -0.03..0.03
-    nose_width: float  # 0.85-1.25
-    mouth_width: float  # 0.85-1.15
-    upper_lip: float  # 0.7-1.3, upper-lip thickness factor
-    lower_lip: float  # 0.7-1.35
+    eye_spacing: float  # -0.015..0.015, extra half distance between the eyes
+    eye_size: float  # 0.9-1.12
+    eye_open: float  # 0.85-1.2, vertical opening of the eyes
+    brow_height: float  # -0.012..0.02, brows raised above the mean
+    brow_thickness: float  # 0.022-0.034
+    brow_arch: float  # -0.008..0.018, raise of the brow's middle
+    nose_length: float  # -0.025..0.03
+    nose_width: float  # 0.88-1.22
+    mouth_width: float  # 0.88-1.12
+    upper_lip: float  # 0.75-1.3, upper-lip thickness factor
+    lower_lip: float  # 0.75-1.35
     skin_tone: float  # 0 (very light) .. 1 (very dark)
     skin_rgb: tuple[int, int, int]
     lip_rgb: tuple[int, int, int]
@@ -64,14 +64,14 @@ class Identity:
     hair_rgb: tuple[int, int, int]
     brow_rgb: tuple[int, int, int]
     hair_style: str  # one of HAIR_STYLES
-    hairline: float  # 0.0-0.1, how far the hairline sits above the default
-    nasolabial: float  # 0.15-0.5, resting depth of the nasolabial fold
+    hairline: float  # 0.0-0.09, how far the hairline sits above the default
+    nasolabial: float  # 0.2-0.5, resting depth of the nasolabial fold
     cloth_rgb: tuple[int, int, int]
     background: str  # one of BACKGROUNDS
     bg_rgb: tuple[int, int, int]
     bg_rgb2: tuple[int, int, int]
-    light_azimuth: float  # degrees, direction the key light comes from (0 = from the image right)
-    light_elevation: float  # 0.3-0.9, how frontal the light is (1 = head-on)
+    light_azimuth: float  # 25-155 degrees, where the key light comes from (0 = image right, 90 = above)
+    light_elevation: float  # 0.55-0.88, how frontal the light is (1 = head-on)
     forehead_lines: float  # 0-0.5, depth of the resting horizontal forehead lines (0 = smooth)
 
     def to_json(self) -> dict[str, Any]:
