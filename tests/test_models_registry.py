@@ -64,7 +64,7 @@ def test_defaults_and_wrong_requests() -> None:
 
 def test_side_cnn_is_small_and_uses_batchnorm() -> None:
     model = build_model("side_cnn", outputs=2)
-    assert sum(p.numel() for p in model.parameters()) < 200_000
+    assert sum(p.numel() for p in model.parameters()) < 500_000
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
 
 
