@@ -15,7 +15,7 @@
 With ``--data DIR`` (a dataset of full-face synthetic images with ``<stem>.truth.json`` beside each, or
 any full-face layout whose records carry the affected side / PSPI) both pipelines are also scored: side
 accuracy, how often the truly unaffected half was the one scored, and PSPI MAE against the ground truth of
-the unaffected half.
+the unaffected half. Both run as deployed: faces are detected, dataset landmarks are not used.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def legacy_assess(image: np.ndarray, bundle: ModelBundle) -> LegacyResult:
     start = time.perf_counter()
     side_spec = bundle.side.spec
     whole = cv2.resize(image, (side_spec.width, side_spec.height), interpolation=cv2.INTER_AREA)
-    x = normalise(torch.from_numpy(whole).permute(2, 0, 1)[None], side_spec)
+    x = normalise(torch.from_numpy(whole).permute(2, 0, 1)[None].contiguous(), side_spec)
     probs = torch.softmax(bundle.side.network(x.to(bundle.side.device)), dim=1)[0]
     label = SIDE_CLASSES[int(probs.argmax())].value
     timings["side_model"] = (time.perf_counter() - start) * 1000.0
@@ -99,7 +99,7 @@ def legacy_assess(image: np.ndarray, bundle: ModelBundle) -> LegacyResult:
     half = image[:, :mid] if used is ImageSide.LEFT else image[:, mid:]
     stretched = cv2.resize(half, LEGACY_PAIN_SIZE[::-1], interpolation=cv2.INTER_AREA)
     pain_spec = bundle.pain.spec
-    x = normalise(torch.from_numpy(np.ascontiguousarray(stretched)).permute(2, 0, 1)[None], pain_spec)
+    x = normalise(torch.from_numpy(stretched).permute(2, 0, 1)[None].contiguous(), pain_spec)
     pspi = float(bundle.pain.model(x.to(bundle.pain.device))[0, 0])
     timings["pain_model"] = (time.perf_counter() - t) * 1000.0
     timings["total"] = (time.perf_counter() - start) * 1000.0
@@ -196,7 +196,7 @@ def accuracy_on(data_dir: Path, bundle: ModelBundle, limit: int = 50) -> dict[st
         affected, target = _truth(record)
         try:
             image = read_image(record.image_path)
-            ours = assess(image, models=bundle, landmarks=getattr(record, "landmarks", None))
+            ours = assess(image, models=bundle)
         except FaceInputError:
             failures += 1
             continue

@@ -170,11 +170,13 @@ def normalise(batch: torch.Tensor, spec: InputSpec) -> torch.Tensor:
 
 
 def to_tensor(images: np.ndarray | Sequence[np.ndarray], spec: InputSpec) -> torch.Tensor:
-    """uint8 images ``(H, W, 3)`` of any size (one or a list), fitted, -> normalised ``(N, 3, H, W)``."""
+    """uint8 images ``(H, W, 3)`` of any size (one or a list), fitted, -> normalised contiguous
+    ``(N, 3, H, W)`` float32."""
     if isinstance(images, np.ndarray) and images.ndim == 3:
         images = [images]
     stacked = np.stack([fit(img, spec) for img in images])
-    return normalise(torch.from_numpy(stacked).permute(0, 3, 1, 2), spec)
+    # contiguous NCHW: a channels-last view here makes a CPU forward pass about 3x slower
+    return normalise(torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous(), spec)
 
 
 def input_image(spec: InputSpec, source: FaceGeometry | HalfFace) -> np.ndarray:

@@ -54,3 +54,8 @@ def test_spec_round_trip_and_parse_size() -> None:
         parse_size("big")
     with pytest.raises(ValueError, match="kind"):
         InputSpec(kind="torso", height=32, width=32)
+
+
+def test_tensors_are_contiguous_nchw() -> None:
+    spec = InputSpec.default("half_face", (32, 16))
+    assert to_tensor(np.zeros((40, 20, 3), np.uint8), spec).is_contiguous()
