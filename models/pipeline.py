@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from torch import nn
 from faces.sides import Side, describe
 from faces.types import FaceGeometry, HalfFace
 from models.checkpoint import CheckpointError, ModelCard, load_checkpoint, read_card
-from models.preprocess import InputSpec, face_tensor, flip_tensor, half_tensor
+from models.preprocess import InputSpec, face_tensor, flip_tensor, half_tensor, to_tensor
 from models.registry import SIDE_CLASSES
 
 PSPI_MIN, PSPI_MAX = 0.0, 16.0
@@ -108,6 +108,21 @@ class LoadedModel:
     def trained_on_synthetic(self) -> bool:
         text = " ".join([str(self.card.training_data.get("description", "")), *self.card.notes]).lower()
         return "synthetic" in text
+
+    @torch.no_grad()
+    def predict(self, images: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
+        """Batched predictions on uint8 ``(H, W, 3)`` images of this model's input kind (canonical
+        orientation, any size; fitted and normalised here), e.g. for LIME's perturbed samples.
+
+        Returns ``(N, 2)`` side probabilities (patient-left, patient-right affected) for the side role,
+        else ``(N,)`` raw PSPI (unclamped) for pain roles.
+        """
+        outputs = []
+        for start in range(0, len(images), batch_size):
+            x = to_tensor(list(images[start:start + batch_size]), self.spec).to(self.device)
+            outputs.append(self.model(x).float().cpu())
+        result = torch.cat(outputs).numpy() if outputs else np.zeros((0, 2 if self.role == "side" else 1))
+        return result if self.role == "side" else result[:, 0]
 
     def describe(self) -> str:
         where = f" ({self.path.name})" if self.path else ""

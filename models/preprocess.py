@@ -133,6 +133,29 @@ def canonical_half(image: np.ndarray, side: Side) -> np.ndarray:
     return flip(image) if Side.parse(side) is Side.LEFT else np.ascontiguousarray(image)
 
 
+def fit_box(height: int, width: int, spec: InputSpec) -> tuple[int, int, int, int]:
+    """Where :func:`fit` puts a ``height x width`` image inside the input: ``(top, left, new_h, new_w)``."""
+    if height <= 0 or width <= 0:
+        raise ValueError(f"Cannot resize an empty image of shape ({height}, {width})")
+    scale = min(spec.height / height, spec.width / width)
+    new_h = min(spec.height, max(1, int(round(height * scale))))
+    new_w = min(spec.width, max(1, int(round(width * scale))))
+    top = (spec.height - new_h) // 2
+    left = spec.width - new_w if spec.kind == "half_face" else (spec.width - new_w) // 2
+    return top, left, new_h, new_w
+
+
+def to_source(input_map: np.ndarray, source_shape: tuple[int, ...], spec: InputSpec) -> np.ndarray:
+    """Undo :func:`fit` for a map over the model input: ``(spec.height, spec.width)`` float map ->
+    ``source_shape[:2]`` map over the image that was fitted (padding dropped, bilinear resize)."""
+    array = np.asarray(input_map, dtype=np.float32)
+    if array.shape != spec.size:
+        raise ValueError(f"Expected a map of shape {spec.size}, got {array.shape}")
+    top, left, new_h, new_w = fit_box(source_shape[0], source_shape[1], spec)
+    crop = np.ascontiguousarray(array[top:top + new_h, left:left + new_w])
+    return cv2.resize(crop, (source_shape[1], source_shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
 def fit(image: np.ndarray, spec: InputSpec) -> np.ndarray:
     """Resize keeping the aspect ratio and pad to ``spec.size``; ``(H, W, 3)`` uint8 out.
 
@@ -144,20 +167,14 @@ def fit(image: np.ndarray, spec: InputSpec) -> np.ndarray:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         rgb = np.repeat(gray[:, :, None], 3, axis=2)
     h, w = rgb.shape[:2]
-    if h == 0 or w == 0:
-        raise ValueError(f"Cannot resize an empty image of shape {rgb.shape}")
-    scale = min(spec.height / h, spec.width / w)
-    new_h = min(spec.height, max(1, int(round(h * scale))))
-    new_w = min(spec.width, max(1, int(round(w * scale))))
+    top, left, new_h, new_w = fit_box(h, w, spec)
     if (new_h, new_w) != (h, w):
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        interpolation = cv2.INTER_AREA if new_h < h else cv2.INTER_LINEAR
         rgb = cv2.resize(rgb, (new_w, new_h), interpolation=interpolation)
     if (new_h, new_w) == spec.size:
         return np.ascontiguousarray(rgb)
     out = np.empty((spec.height, spec.width, 3), np.uint8)
     out[:] = np.asarray(spec.pad_value, np.uint8)
-    top = (spec.height - new_h) // 2
-    left = spec.width - new_w if spec.kind == "half_face" else (spec.width - new_w) // 2
     out[top:top + new_h, left:left + new_w] = rgb
     return out
 
@@ -220,11 +237,13 @@ __all__ = [
     "canonical_half",
     "face_tensor",
     "fit",
+    "fit_box",
     "flip",
     "flip_tensor",
     "half_tensor",
     "input_image",
     "normalise",
     "parse_size",
+    "to_source",
     "to_tensor",
 ]

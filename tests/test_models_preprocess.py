@@ -59,3 +59,16 @@ def test_spec_round_trip_and_parse_size() -> None:
 def test_tensors_are_contiguous_nchw() -> None:
     spec = InputSpec.default("half_face", (32, 16))
     assert to_tensor(np.zeros((40, 20, 3), np.uint8), spec).is_contiguous()
+
+
+def test_to_source_undoes_fit() -> None:
+    from models.preprocess import fit_box, to_source
+
+    spec = InputSpec.default("half_face", (128, 64))
+    top, left, new_h, new_w = fit_box(200, 80, spec)
+    assert (top, left, new_h, new_w) == (0, 13, 128, 51)
+    input_map = np.zeros(spec.size, np.float32)
+    input_map[:, left:] = 1.0
+    input_map[:, :left] = 9.0  # padding: dropped
+    back = to_source(input_map, (200, 80, 3), spec)
+    assert back.shape == (200, 80) and np.allclose(back, 1.0)

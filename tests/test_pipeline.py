@@ -234,3 +234,20 @@ def test_bundle_from_a_weights_folder_and_demo_warning(tmp_path, face) -> None:
     assert abs(sum(result.side_probabilities.values()) - 1.0) < 1e-5
     assert DEMO_NOTE in result.warnings
     assert result.inputs.halves[Side.RIGHT].shape == (1, 3, 48, 24)
+
+
+def test_predict_on_arrays_matches_the_pipeline(face) -> None:
+    image, landmarks = face
+    bundle = _bundle(side=DimSideIsAffected())
+    result = assess(image, models=bundle, landmarks=landmarks)
+    halves = [result.geometry.halves[s].image for s in (Side.RIGHT, Side.LEFT)]
+    scores = bundle.pain.predict(halves)
+    assert scores.shape == (2,)
+    by_side = {Side.RIGHT: scores[0], Side.LEFT: scores[1]}
+    assert by_side[result.unaffected_side] == pytest.approx(result.pspi.raw["unaffected_half"], abs=1e-5)
+    assert by_side[result.affected_side] == pytest.approx(result.pspi.raw["affected_half"], abs=1e-5)
+    from models.preprocess import canonical_face
+
+    probabilities = bundle.side.predict([canonical_face(result.geometry)])
+    assert probabilities.shape == (1, 2)
+    assert probabilities[0, 0] == pytest.approx(result.side_probabilities[Side.LEFT], abs=1e-6)
