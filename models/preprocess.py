@@ -180,10 +180,11 @@ def fit(image: np.ndarray, spec: InputSpec) -> np.ndarray:
 
 
 def normalise(batch: torch.Tensor, spec: InputSpec) -> torch.Tensor:
-    """uint8 ``(N, 3, H, W)`` (or ``(3, H, W)``) -> normalised float32 of the same shape."""
+    """Pixels in [0, 255] (uint8, or float after augmentation), ``(N, 3, H, W)`` or ``(3, H, W)`` ->
+    normalised float32 of the same shape. The input is not modified."""
     mean = torch.tensor(spec.mean, dtype=torch.float32, device=batch.device).view(3, 1, 1)
     std = torch.tensor(spec.std, dtype=torch.float32, device=batch.device).view(3, 1, 1)
-    return (batch.float().div_(255.0) - mean) / std
+    return (batch.float() / 255.0 - mean) / std
 
 
 def to_tensor(images: np.ndarray | Sequence[np.ndarray], spec: InputSpec) -> torch.Tensor:

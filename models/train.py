@@ -395,9 +395,7 @@ def train_one_epoch(model: nn.Module, images: torch.Tensor, targets: torch.Tenso
         x, y = images[index], targets[index]
         if use_augmentation:
             x, y = augment(x, y, task, generator)
-            x = normalise_float(x, spec)
-        else:
-            x = normalise(x, spec)
+        x = normalise(x, spec)
         x = x.to(device, memory_format=torch.channels_last)
         y = y.to(device)
         optimizer.zero_grad(set_to_none=True)
@@ -409,13 +407,6 @@ def train_one_epoch(model: nn.Module, images: torch.Tensor, targets: torch.Tenso
         total += float(loss.detach()) * len(index)
         count += len(index)
     return total / max(count, 1)
-
-
-def normalise_float(x: torch.Tensor, spec: InputSpec) -> torch.Tensor:
-    """Float images in [0, 255] ``(N, 3, H, W)`` -> normalised (same arithmetic as :func:`normalise`)."""
-    mean = torch.tensor(spec.mean, dtype=torch.float32).view(3, 1, 1)
-    std = torch.tensor(spec.std, dtype=torch.float32).view(3, 1, 1)
-    return (x / 255.0 - mean) / std
 
 
 @torch.no_grad()
