@@ -36,7 +36,7 @@ import torch
 
 from faces.sides import ImageSide, Side, patient_side
 from models.checkpoint import ModelCard, save_checkpoint
-from models.pipeline import ModelBundle, assess, load_bundle
+from models.pipeline import ModelBundle, assess, clamp_pspi, load_bundle
 from models.preprocess import InputSpec, normalise
 from models.registry import SIDE_CLASSES, build_model
 
@@ -103,8 +103,7 @@ def legacy_assess(image: np.ndarray, bundle: ModelBundle) -> LegacyResult:
     pspi = float(bundle.pain.model(x.to(bundle.pain.device))[0, 0])
     timings["pain_model"] = (time.perf_counter() - t) * 1000.0
     timings["total"] = (time.perf_counter() - start) * 1000.0
-    return LegacyResult(label, used, patient_side(used, mirrored=False), float(min(max(pspi, 0.0), 16.0)),
-                        timings)
+    return LegacyResult(label, used, patient_side(used, mirrored=False), clamp_pspi(pspi), timings)
 
 
 def _median_ms(values: list[float]) -> float:

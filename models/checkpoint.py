@@ -123,7 +123,7 @@ class ModelCard:
         return asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=_json_default)
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=json_default)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "model card") -> ModelCard:
@@ -162,7 +162,8 @@ def library_versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps`` fallback: paths, numpy/torch scalars and arrays, sets, tuples and enums."""
     if isinstance(value, Path):
         return str(value)
     if hasattr(value, "item"):
@@ -303,6 +304,7 @@ __all__ = [
     "ModelCard",
     "card_path",
     "check_state_dict",
+    "json_default",
     "library_versions",
     "load_checkpoint",
     "read_card",

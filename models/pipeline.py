@@ -32,13 +32,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from data.records import PSPI_MAX, PSPI_MIN
 from faces.sides import Side, describe
 from faces.types import FaceGeometry, HalfFace
 from models.checkpoint import CheckpointError, ModelCard, load_checkpoint, read_card
 from models.preprocess import InputSpec, face_tensor, flip_tensor, half_tensor, to_tensor
 from models.registry import SIDE_CLASSES
-
-PSPI_MIN, PSPI_MAX = 0.0, 16.0
 
 #: Folder of the shipped model checkpoints (``<role>.json`` + ``<role>.safetensors``).
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -383,7 +382,8 @@ class Assessment:
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def _clamp(value: float) -> float:
+def clamp_pspi(value: float) -> float:
+    """A PSPI prediction clamped to the scale's range [0, 16]."""
     return float(min(max(value, PSPI_MIN), PSPI_MAX))
 
 
@@ -495,7 +495,7 @@ def assess(
     t = time.perf_counter()
     raw_halves, half_inputs = score_halves(bundle.pain, geometry)
     timings["pain_model"] = (time.perf_counter() - t) * 1000.0
-    unaffected, affected_score = _clamp(raw_halves[affected.opposite]), _clamp(raw_halves[affected])
+    unaffected, affected_score = clamp_pspi(raw_halves[affected.opposite]), clamp_pspi(raw_halves[affected])
     raw = {"unaffected_half": raw_halves[affected.opposite], "affected_half": raw_halves[affected]}
     full_input = None
     if bundle.full_face_pain is not None:
@@ -505,7 +505,7 @@ def assess(
             full_raw = float(bundle.full_face_pain.model(full_input.to(bundle.full_face_pain.device))[0, 0])
         timings["full_face_model"] = (time.perf_counter() - t) * 1000.0
         raw["full_face"] = full_raw
-        full_face, full_source = _clamp(full_raw), "model"
+        full_face, full_source = clamp_pspi(full_raw), "model"
     else:
         full_face, full_source = 0.5 * (unaffected + affected_score), "mean_of_halves"
 
@@ -536,8 +536,6 @@ def assess(
 
 __all__ = [
     "DEMO_NOTE",
-    "PSPI_MAX",
-    "PSPI_MIN",
     "RESEARCH_NOTE",
     "ROLES",
     "UNCERTAIN_BELOW",
@@ -551,6 +549,7 @@ __all__ = [
     "ModelInputs",
     "PainScores",
     "assess",
+    "clamp_pspi",
     "default_device",
     "install",
     "load_bundle",

@@ -44,9 +44,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from data.records import BinaryPainRecord, HalfRecord, SideRecord
+from data.records import PSPI_MAX, PSPI_MIN, BinaryPainRecord, HalfRecord, SideRecord
 from faces.sides import Side
-from models.checkpoint import ModelCard, save_checkpoint
+from models.checkpoint import ModelCard, json_default, save_checkpoint
 from models.preprocess import InputSpec, canonical_face, canonical_half, fit, normalise
 from models.registry import (
     DEFAULT_ARCHITECTURE,
@@ -440,7 +440,7 @@ def compute_metrics(task: str, outputs: torch.Tensor, targets: torch.Tensor,
     y = targets.double()
     n = len(y)
     if task == "pain":
-        pred = outputs[:, 0].double().clamp(0.0, 16.0)
+        pred = outputs[:, 0].double().clamp(PSPI_MIN, PSPI_MAX)
         err = pred - y
         train_mean = float(train_targets.double().mean())
         defined = n > 1 and pred.std() > 0 and y.std() > 0
@@ -512,7 +512,7 @@ class RunResult:
 
 
 def _json_safe(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda v: getattr(v, "value", str(v))))
+    return json.loads(json.dumps(value, default=json_default))
 
 
 def _config_fingerprint(config: TrainConfig, listing: str, spec: InputSpec) -> str:
