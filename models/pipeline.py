@@ -351,6 +351,7 @@ class Assessment:
             "scored_half": side_entry(self.scored_side),
             "side_source": self.side_source,
             "side_probabilities": probabilities,
+            "side_probabilities_meaning": "probability that this patient side is the affected one",
             "side_model_choice": side_entry(self.side_model_choice),
             "pspi": {
                 "unaffected_half": round(self.pspi.unaffected_half, 4),
