@@ -196,6 +196,33 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo-weights",
+                       help="render the synthetic data, train, test and install the demo weights")
+    p.add_argument("--work", type=Path, default=Path("build/demo-weights"),
+                   help="folder for the rendered data and training runs (reused when re-run)")
+    p.add_argument("--weights", type=Path, help="destination folder (default: models/weights)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="fraction of the recipe's subjects (quick trials)")
+    p.add_argument("--max-epochs", type=int, help="cap every model's epochs (quick trials)")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _demo(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from models.demo import DemoRecipe, build_demo_weights, format_report
+    from models.pipeline import WEIGHTS_DIR
+    from models.train import command_line
+
+    recipe = DemoRecipe()
+    if args.scale != 1.0 or args.max_epochs:
+        recipe = recipe.scaled(args.scale, args.max_epochs)
+    report = build_demo_weights(args.work, args.weights or WEIGHTS_DIR, recipe=recipe, threads=args.threads,
+                                progress=not args.quiet, command=command_line(argv))
+    print(format_report(report))
+    return 0 if all(report["evaluation"]["acceptance"].values()) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_assess(sub)
     _add_bench(sub)
     _add_install(sub)
+    _add_demo(sub)
     return parser
 
 
@@ -217,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bench(args)
     if args.command == "install":
         return _install(args)
+    if args.command == "demo-weights":
+        return _demo(args, argv)
     raise AssertionError(args.command)
 
 

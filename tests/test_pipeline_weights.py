@@ -1,30 +1,110 @@
-"""The shipped demo weights (``models/weights/``): they load once, verify, and assess a photo."""
+"""The shipped demo weights (``models/weights/``): they load once, verify, decide the side correctly on
+synthetic palsy faces, and are mirror- and roll-consistent on real photos and synthetic faces."""
 
 from __future__ import annotations
 
 import cv2
+import numpy as np
 import pytest
 from skimage import data as skdata
 
+from data.synth import Palsy, render_face, sample_identity
+from data.synth.generate import sample_frame_spec
+from faces.errors import FaceInputError
+from faces.sides import Side
 from models.pipeline import WEIGHTS_DIR, assess, load_default_models
 
 pytestmark = pytest.mark.skipif(
     not any(WEIGHTS_DIR.glob("*.json")),
-    reason=f"no shipped demo weights in {WEIGHTS_DIR} yet (train them with `python -m models train ...`)",
+    reason=f"no shipped demo weights in {WEIGHTS_DIR} (make them with `python -m models demo-weights`)",
 )
+
+PSPI_TOLERANCE = 0.5
+
+
+def _rotated(photo: np.ndarray, degrees: float) -> np.ndarray:
+    h, w = photo.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(photo, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _synthetic(seed: int, side: Side | None, pspi: int | None = None) -> np.ndarray:
+    """A render of an identity outside the demo recipe's seeds, upscaled like a camera photo."""
+    rng = np.random.default_rng(seed)
+    palsy = None if side is None else Palsy(side, 0.9, "peripheral")
+    spec = sample_frame_spec(rng, sample_identity(50_000 + seed), distribution="balanced", palsy=palsy,
+                             size=256, pspi_target=pspi)
+    return cv2.resize(render_face(spec).image, (512, 512), interpolation=cv2.INTER_CUBIC)
+
+
+def _real_photos() -> list[np.ndarray]:
+    """The astronaut at 1 MP and the first lfw_subset faces that dlib finds (enlarged from 25 x 25)."""
+    photos = [cv2.resize(skdata.astronaut(), (1000, 1000), interpolation=cv2.INTER_CUBIC)]
+    for crop in skdata.lfw_subset()[:100]:
+        photo = cv2.resize((crop * 255).astype(np.uint8), (250, 250), interpolation=cv2.INTER_CUBIC)
+        photo = np.repeat(photo[:, :, None], 3, axis=2)
+        try:
+            assess(photo)
+        except FaceInputError:
+            continue
+        photos.append(photo)
+        if len(photos) == 4:
+            break
+    return photos
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[np.ndarray]:
+    return _real_photos() + [_synthetic(seed, side, 6) for seed, side in
+                             ((1, Side.LEFT), (2, Side.RIGHT), (3, None))]
 
 
 def test_default_models_load_once_and_verify() -> None:
     first = load_default_models()
     assert load_default_models() is first
     assert first.pain.card.task == "pain" and first.pain.spec.kind == "half_face"
+    assert first.side is not None and first.full_face_pain is not None
     for loaded in first.loaded().values():
-        assert loaded.card.weights["sha256"] and loaded.card.metrics
+        assert loaded.card.weights["sha256"] and loaded.trained_on_synthetic
+        assert loaded.card.metrics["test"]["acceptance"]  # the card carries the held-out test figures
 
 
-def test_demo_weights_assess_a_photo() -> None:
-    photo = cv2.resize(skdata.astronaut(), (1000, 1000), interpolation=cv2.INTER_CUBIC)
-    result = assess(photo)
+@pytest.mark.parametrize("palsy_side", [Side.LEFT, Side.RIGHT])
+def test_the_half_opposite_the_palsy_is_scored(palsy_side: Side) -> None:
+    for seed in (11, 12, 13):
+        result = assess(_synthetic(seed, palsy_side))
+        assert result.side_source == "model"
+        assert result.affected_side is palsy_side, (seed, result.side_probabilities)
+        assert result.unaffected_half is result.geometry.halves[palsy_side.opposite]
+        assert result.to_dict()["scored_half"]["side"] == palsy_side.opposite.value
+
+
+def test_mirroring_swaps_side_probabilities_and_keeps_pspi(photos) -> None:
+    for index, photo in enumerate(photos):
+        plain = assess(photo)
+        flipped = assess(np.ascontiguousarray(photo[:, ::-1]))
+        p, q = plain.side_probabilities, flipped.side_probabilities
+        # the mirror photo shows the patient's left where the right was: the probabilities trade places
+        assert q[Side.LEFT] == pytest.approx(p[Side.RIGHT], abs=0.1), index
+        # the same pixels are scored, now as the other patient side
+        assert abs(flipped.pspi.unaffected_half - plain.pspi.unaffected_half) <= PSPI_TOLERANCE, index
+        # with the mirrored flag the patient sides come back
+        back = assess(np.ascontiguousarray(photo[:, ::-1]), mirrored=True)
+        assert back.side_probabilities[Side.LEFT] == pytest.approx(p[Side.LEFT], abs=0.1), index
+
+
+@pytest.mark.parametrize("degrees", [8.0, -8.0])
+def test_a_roll_of_8_degrees_keeps_pspi_and_a_clear_side(photos, degrees: float) -> None:
+    for index, photo in enumerate(photos):
+        plain = assess(photo)
+        rolled = assess(_rotated(photo, degrees))
+        assert abs(rolled.pspi.unaffected_half - plain.pspi.unaffected_half) <= PSPI_TOLERANCE, index
+        if max(plain.side_probabilities.values()) > 0.6:
+            assert rolled.affected_side is plain.affected_side, index
+
+
+def test_demo_weights_assess_a_photo_with_the_demo_warning(photos) -> None:
+    result = assess(photos[0])
     assert 0.0 <= result.pspi.unaffected_half <= 16.0
-    assert result.unaffected_half is result.geometry.halves[result.unaffected_side]
-    assert result.to_dict()["warnings"]
+    assert result.pspi.full_face_source == "model"
+    assert any("synthetic" in w for w in result.warnings)

@@ -1,0 +1,354 @@
+"""Reproduce the shipped demo weights and measure them on unseen synthetic subjects.
+
+``python -m models demo-weights`` runs the whole recipe in one go:
+
+1. renders three synthetic datasets (:mod:`data.synth`) into a work folder, each from its own seed so no
+   identity is shared: faces without palsy in the UNBC-McMaster layout for the pain models, faces with a
+   unilateral palsy in the side-label layout for the side model, and a test set of new subjects with a
+   palsy on one side (UNBC layout) that no model sees during training;
+2. trains the side classifier, the half-face PSPI regressor and the full-face PSPI regressor with
+   subject-wise validation splits (:func:`models.train.run_training`);
+3. runs the whole pipeline (:func:`models.pipeline.assess`: dlib detection and landmarks, levelling, side
+   model, halves) on every test photo and compares it with the ground truth the renderer wrote;
+4. installs the checkpoints into the weights folder (pain models as float16) with the test figures in
+   their model cards, and writes ``reports/demo_weights.json`` beside them.
+
+The ground truth for a test face is the subject's pain, ``pspi_true`` (the PSPI of the AUs the subject
+intends on both sides). The unaffected half shows those AUs fully; the affected half shows them weakened
+by the palsy, so its score is expected to be lower. The baseline is the mean predictor: the mean PSPI of
+the pain training set, predicted for every test face.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faces.sides import Side
+from models.checkpoint import card_path, read_card
+from models.pipeline import WEIGHTS_DIR, ModelBundle, assess, install, load_bundle
+
+REPORT_NAME = "reports/demo_weights.json"  # a subfolder: every *.json beside the weights is a card
+
+
+@dataclass(frozen=True)
+class DatasetRecipe:
+    """One synthetic dataset of the recipe (arguments of :class:`data.synth.SynthConfig`)."""
+
+    subjects: int
+    frames: int
+    seed: int
+    layout: str
+    palsy_fraction: float
+    distribution: str = "balanced"
+
+
+@dataclass(frozen=True)
+class ModelRecipe:
+    """One training run of the recipe (arguments of :class:`models.train.TrainConfig`)."""
+
+    task: str
+    data: str  # key of DemoRecipe.datasets
+    arch: str
+    input_kind: str
+    epochs: int
+    batch_size: int
+    lr: float
+    patience: int
+    half_precision: bool
+    role: str
+
+
+def _default_datasets() -> dict[str, DatasetRecipe]:
+    return {
+        "pain": DatasetRecipe(subjects=160, frames=20, seed=1, layout="unbc", palsy_fraction=0.0),
+        "side": DatasetRecipe(subjects=160, frames=8, seed=2, layout="side", palsy_fraction=1.0),
+        "test": DatasetRecipe(subjects=40, frames=10, seed=99, layout="unbc", palsy_fraction=1.0),
+    }
+
+
+def _default_models() -> list[ModelRecipe]:
+    return [
+        ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=30, batch_size=32, lr=1e-3, patience=6,
+                    half_precision=False, role="side"),
+        ModelRecipe("pain", "pain", "resnet18", "half_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
+                    half_precision=True, role="pain"),
+        ModelRecipe("pain", "pain", "resnet18", "aligned_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
+                    half_precision=True, role="full_face_pain"),
+    ]
+
+
+@dataclass(frozen=True)
+class DemoRecipe:
+    """Everything the demo weights depend on. :meth:`scaled` shrinks it for a quick trial or a test."""
+
+    datasets: dict[str, DatasetRecipe] = field(default_factory=_default_datasets)
+    models: list[ModelRecipe] = field(default_factory=_default_models)
+    seed: int = 0
+    bf16: bool = True
+
+    def scaled(self, subjects: float, epochs: int | None = None) -> DemoRecipe:
+        """The same recipe with ``subjects`` times as many subjects (at least 4) and at most ``epochs``."""
+        datasets = {k: DatasetRecipe(**{**asdict(d), "subjects": max(4, round(d.subjects * subjects))})
+                    for k, d in self.datasets.items()}
+        models = [m if epochs is None else ModelRecipe(**{**asdict(m), "epochs": min(m.epochs, epochs)})
+                  for m in self.models]
+        return DemoRecipe(datasets, models, self.seed, self.bf16)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def _truth(image_path: Path) -> dict[str, Any]:
+    path = Path(image_path)
+    return json.loads(path.with_name(path.stem + ".truth.json").read_text(encoding="utf-8"))
+
+
+def _regression(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    err = pred - true
+    r = float(np.corrcoef(pred, true)[0, 1]) if pred.std() > 0 and true.std() > 0 else math.nan
+    return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err ** 2).mean())), "pearson_r": r,
+            "mean_error": float(err.mean())}
+
+
+def evaluate_pipeline(data_dir: Path, bundle: ModelBundle, *, baseline_pspi: float,
+                      progress: bool = True) -> dict[str, Any]:
+    """Run :func:`assess` on every full-face photo of a synthetic dataset and score it against its truth.
+
+    Returns side accuracy (and recall per patient side, and the geometric rule's accuracy), and for
+    PSPI the MAE / RMSE / Pearson r of the unaffected half, the affected half and the full face, next to
+    the mean-predictor baseline. Photos without a detected face are counted, not scored.
+    """
+    from tqdm import tqdm
+
+    from data.layouts import load_any
+    from data.records import HalfRecord
+    from faces.errors import FaceInputError
+
+    records = [r for r in load_any(data_dir) if not isinstance(r, HalfRecord)]
+    rows, missed = [], 0
+    for record in tqdm(records, desc="assessing test photos", unit="photo", disable=not progress):
+        truth = _truth(record.image_path)
+        try:
+            result = assess(record.image_path, models=bundle)
+        except FaceInputError:
+            missed += 1
+            continue
+        palsy = truth.get("palsy")
+        rows.append({
+            "subject": record.subject,
+            "affected": Side.parse(palsy["side"]) if palsy else None,
+            "predicted": result.affected_side,
+            "geometry": result.asymmetry_side,
+            "p_max": max(result.side_probabilities.values()) if result.side_probabilities else math.nan,
+            "pspi": float(truth["pspi_true"]),
+            "unaffected": result.pspi.unaffected_half,
+            "affected_half": result.pspi.affected_half,
+            "full_face": result.pspi.full_face,
+            "full_face_source": result.pspi.full_face_source,
+            "ms": result.timings_ms["total"],
+        })
+    if not rows:
+        raise ValueError(f"No face was found in any of the {len(records)} photos of {data_dir}")
+    sided = [r for r in rows if r["affected"] is not None]
+    true = np.array([r["pspi"] for r in rows])
+    report: dict[str, Any] = {
+        "data": str(data_dir),
+        "photos": len(records),
+        "face_not_found": missed,
+        "subjects": len({r["subject"] for r in rows}),
+        "side": {
+            "accuracy": float(np.mean([r["predicted"] is r["affected"] for r in sided])),
+            "recall_patient_left": _recall(sided, Side.LEFT),
+            "recall_patient_right": _recall(sided, Side.RIGHT),
+            "geometry_rule_accuracy": float(np.mean([r["geometry"] is r["affected"] for r in sided])),
+            "geometry_rule_inconclusive": float(np.mean([r["geometry"] is None for r in sided])),
+            "median_top_probability": float(np.nanmedian([r["p_max"] for r in sided])),
+            "n": len(sided),
+        },
+        "pspi": {
+            "truth": "pspi_true: the subject's intended PSPI (what the unaffected half shows)",
+            "unaffected_half": _regression(np.array([r["unaffected"] for r in rows]), true),
+            "affected_half": _regression(np.array([r["affected_half"] for r in rows]), true),
+            "full_face": _regression(np.array([r["full_face"] for r in rows]), true),
+            "full_face_source": rows[0]["full_face_source"],
+            "mean_baseline": {**_regression(np.full_like(true, baseline_pspi), true),
+                              "predicts": round(baseline_pspi, 4)},
+            "n": len(rows),
+            "truth_mean": float(true.mean()),
+            "truth_std": float(true.std()),
+        },
+        "median_assess_ms": float(np.median([r["ms"] for r in rows])),
+    }
+    pspi = report["pspi"]
+    pspi["mae_ratio_to_baseline"] = pspi["unaffected_half"]["mae"] / pspi["mean_baseline"]["mae"]
+    return report
+
+
+def _recall(rows: Sequence[dict[str, Any]], side: Side) -> float | None:
+    chosen = [r["predicted"] is side for r in rows if r["affected"] is side]
+    return float(np.mean(chosen)) if chosen else None
+
+
+ACCEPTANCE = {
+    "side accuracy >= 0.95": lambda e: e["side"]["accuracy"] >= 0.95,
+    "PSPI MAE <= 0.40 x mean baseline": lambda e: e["pspi"]["mae_ratio_to_baseline"] <= 0.40,
+    "PSPI Pearson r >= 0.85": lambda e: e["pspi"]["unaffected_half"]["pearson_r"] >= 0.85,
+    "unaffected-half MAE < affected-half MAE":
+        lambda e: e["pspi"]["unaffected_half"]["mae"] < e["pspi"]["affected_half"]["mae"],
+}
+
+
+def acceptance(evaluation: dict[str, Any]) -> dict[str, bool]:
+    """Each quality bar of the demo weights and whether the evaluation meets it."""
+    return {name: bool(check(evaluation)) for name, check in ACCEPTANCE.items()}
+
+
+# ----------------------------------------------------------------------------- the recipe
+
+
+def _generate(work: Path, recipe: DemoRecipe, progress: bool) -> dict[str, Path]:
+    from data.synth import SynthConfig, write_dataset
+
+    folders = {}
+    for name, d in recipe.datasets.items():
+        folder = work / "data" / name
+        manifest = folder / "synth_manifest.json"
+        config = SynthConfig(subjects=d.subjects, frames=d.frames, seed=d.seed, layout=d.layout,
+                             distribution=d.distribution, palsy_fraction=d.palsy_fraction)
+        if manifest.is_file() and json.loads(manifest.read_text())["config"] == asdict(config):
+            folders[name] = folder  # already rendered with this exact configuration
+            continue
+        if folder.exists():
+            shutil.rmtree(folder)
+        write_dataset(folder, config, progress=progress)
+        folders[name] = folder
+    return folders
+
+
+def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: int | None,
+           progress: bool, command: str) -> dict[str, Path]:
+    from models.train import TrainConfig, run_training
+
+    cards = {}
+    for m in recipe.models:
+        d = recipe.datasets[m.data]
+        config = TrainConfig(
+            task=m.task, data=folders[m.data], out=work / "runs" / m.role, arch=m.arch, split="subject",
+            epochs=m.epochs, seed=recipe.seed, batch_size=m.batch_size, lr=m.lr, patience=m.patience,
+            input_kind=m.input_kind, threads=threads, bf16=recipe.bf16, progress=progress,
+            description=(f"synthetic faces from data.synth: {d.subjects} subjects x {d.frames} frames, seed "
+                         f"{d.seed}, {d.distribution} PSPI, palsy on {d.palsy_fraction:.0%} of subjects, "
+                         f"{d.layout} layout"),
+            notes=["Trained on synthetic, computer-drawn faces only: a demonstration, not a clinical model.",
+                   "Research software, not a medical device."],
+            command=command,
+        )
+        cards[m.role] = run_training(config).card_path
+    return cards
+
+
+def _training_mean(card: Path) -> float:
+    """Mean PSPI of the training split the card records (the mean predictor's constant)."""
+    return float(read_card(card).metrics["baseline_mean_value"])
+
+
+def _record_in_cards(weights_dir: Path, roles: Sequence[str], evaluation: dict[str, Any]) -> None:
+    """Add the test figures to each installed card (the weights, and so their sha256, are unchanged)."""
+    summary = {
+        "evaluated_on": (f"{evaluation['photos']} photos of {evaluation['subjects']} unseen synthetic "
+                         f"subjects (seed {evaluation['seed']}), full pipeline with dlib landmarks"),
+        "side": evaluation["side"],
+        "pspi": evaluation["pspi"],
+        "acceptance": evaluation["acceptance"],
+    }
+    for role in roles:
+        path = card_path(weights_dir / role)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["metrics"]["test"] = summary
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def build_demo_weights(work: Path, weights_dir: Path = WEIGHTS_DIR, *, recipe: DemoRecipe | None = None,
+                       threads: int | None = None, progress: bool = True, command: str = "",
+                       log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Render, train, evaluate and install the demo weights; returns the report (also written as JSON)."""
+    recipe = recipe or DemoRecipe()
+    started = time.perf_counter()
+    work = Path(work)
+    log(f"rendering synthetic datasets into {work / 'data'}")
+    folders = _generate(work, recipe, progress)
+    rendered = time.perf_counter()
+    log("training")
+    cards = _train(work, recipe, folders, threads, progress, command)
+    trained = time.perf_counter()
+
+    staging = work / "weights"
+    if staging.exists():
+        shutil.rmtree(staging)
+    half = {m.role: m.half_precision for m in recipe.models}
+    for role, card in cards.items():
+        install(card, staging, role=role, half_precision=half[role])
+    bundle = load_bundle(staging, device="cpu")
+    log(f"assessing the test photos in {folders['test']}")
+    evaluation = evaluate_pipeline(folders["test"], bundle, baseline_pspi=_training_mean(cards["pain"]),
+                                   progress=progress)
+    evaluation["seed"] = recipe.datasets["test"].seed
+    evaluation["acceptance"] = acceptance(evaluation)
+    _record_in_cards(staging, list(cards), evaluation)
+
+    weights_dir = Path(weights_dir)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    for role in cards:
+        for suffix in (".json", ".safetensors"):
+            shutil.copy2(staging / f"{role}{suffix}", weights_dir / f"{role}{suffix}")
+    finished = time.perf_counter()
+    report = {
+        "command": command,
+        "recipe": asdict(recipe),
+        "evaluation": evaluation,
+        "sizes_bytes": {f.name: f.stat().st_size for f in sorted(weights_dir.iterdir()) if f.is_file()},
+        "seconds": {"render": round(rendered - started, 1), "train": round(trained - rendered, 1),
+                    "evaluate_and_install": round(finished - trained, 1),
+                    "total": round(finished - started, 1)},
+        "threads": threads,
+    }
+    (weights_dir / REPORT_NAME).parent.mkdir(exist_ok=True)
+    (weights_dir / REPORT_NAME).write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A short plain-text summary of :func:`build_demo_weights`' report."""
+    e = report["evaluation"]
+    p, side = e["pspi"], e["side"]
+    lines = [
+        f"test set: {e['photos']} photos, {e['subjects']} unseen subjects, "
+        f"{e['face_not_found']} without a face",
+        f"side accuracy {side['accuracy']:.3f} (patient-left recall {side['recall_patient_left']:.3f}, "
+        f"patient-right recall {side['recall_patient_right']:.3f}; geometric rule "
+        f"{side['geometry_rule_accuracy']:.3f})",
+    ]
+    for key in ("unaffected_half", "affected_half", "full_face", "mean_baseline"):
+        m = p[key]
+        lines.append(f"PSPI {key:<16} MAE {m['mae']:.3f}  RMSE {m['rmse']:.3f}  r {m['pearson_r']:.3f}")
+    lines.append(f"MAE / baseline MAE: {p['mae_ratio_to_baseline']:.3f}")
+    lines += [f"[{'ok' if ok else 'MISSED'}] {name}" for name, ok in e["acceptance"].items()]
+    sizes = report["sizes_bytes"]
+    lines.append("weights: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
+                 + f" (total {sum(sizes.values()) / 1e6:.1f} MB)")
+    s = report["seconds"]
+    lines.append(f"wall time: render {s['render']:.0f} s, train {s['train']:.0f} s, evaluate and install "
+                 f"{s['evaluate_and_install']:.0f} s, total {s['total'] / 60:.1f} min")
+    return "\n".join(lines)
+
+
+__all__ = ["DemoRecipe", "acceptance", "build_demo_weights", "evaluate_pipeline", "format_report"]

@@ -1,0 +1,88 @@
+"""The demo-weights recipe end to end on a tiny scale: render, train, test on unseen subjects, install."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from models.checkpoint import read_card
+from models.demo import REPORT_NAME, DatasetRecipe, DemoRecipe, ModelRecipe, acceptance, build_demo_weights
+from models.pipeline import load_bundle
+
+
+def _tiny_recipe() -> DemoRecipe:
+    datasets = {
+        "pain": DatasetRecipe(subjects=5, frames=6, seed=1, layout="unbc", palsy_fraction=0.0),
+        "side": DatasetRecipe(subjects=6, frames=4, seed=2, layout="side", palsy_fraction=1.0),
+        "test": DatasetRecipe(subjects=3, frames=3, seed=99, layout="unbc", palsy_fraction=1.0),
+    }
+    models = [
+        ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
+                    half_precision=False, role="side"),
+        ModelRecipe("pain", "pain", "simple_cnn", "half_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
+                    half_precision=True, role="pain"),
+        ModelRecipe("pain", "pain", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
+                    patience=1, half_precision=True, role="full_face_pain"),
+    ]
+    return DemoRecipe(datasets, models, seed=0, bf16=False)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    report = build_demo_weights(root / "work", root / "weights", recipe=_tiny_recipe(), threads=1,
+                                progress=False, command="python -m models demo-weights", log=lambda _: None)
+    return root, report
+
+
+def test_recipe_installs_three_verified_models_with_test_figures(built) -> None:
+    root, report = built
+    weights = root / "weights"
+    bundle = load_bundle(weights, device="cpu")
+    assert bundle.side is not None and bundle.full_face_pain is not None
+    assert bundle.pain.card.weights["dtype"] == "float16" and bundle.side.card.weights["dtype"] == "float32"
+    for role in ("side", "pain", "full_face_pain"):
+        card = read_card(weights / f"{role}.json")
+        test = card.metrics["test"]
+        assert set(test["acceptance"]) == set(report["evaluation"]["acceptance"])
+        assert card.split["protocol"] == "subject" and not card.split["allow_leak"]
+        assert card.command == "python -m models demo-weights"
+    saved = json.loads((weights / REPORT_NAME).read_text())
+    assert saved["evaluation"]["photos"] == 9 and saved["sizes_bytes"]["pain.safetensors"] > 0
+
+
+def test_evaluation_scores_every_test_photo_against_its_truth(built) -> None:
+    _, report = built
+    e = report["evaluation"]
+    assert e["photos"] == 9 and e["face_not_found"] == 0 and e["subjects"] == 3 and e["side"]["n"] == 9
+    assert 0.0 <= e["side"]["accuracy"] <= 1.0
+    pspi = e["pspi"]
+    assert pspi["mae_ratio_to_baseline"] == pytest.approx(
+        pspi["unaffected_half"]["mae"] / pspi["mean_baseline"]["mae"])
+    assert pspi["full_face_source"] == "model"
+    # the baseline predicts the pain training split's mean for every photo
+    assert pspi["mean_baseline"]["mean_error"] == pytest.approx(pspi["mean_baseline"]["predicts"]
+                                                               - pspi["truth_mean"], abs=1e-3)
+
+
+def test_re_running_reuses_the_rendered_data(built) -> None:
+    root, _ = built
+    stamp = {p: p.stat().st_mtime_ns for p in (root / "work" / "data").rglob("*.png")}
+    from models.demo import _generate
+
+    _generate(root / "work", _tiny_recipe(), progress=False)
+    assert stamp == {p: p.stat().st_mtime_ns for p in (root / "work" / "data").rglob("*.png")}
+
+
+def test_acceptance_checks_each_bar() -> None:
+    good = {"side": {"accuracy": 0.97},
+            "pspi": {"mae_ratio_to_baseline": 0.3, "unaffected_half": {"pearson_r": 0.9, "mae": 1.0},
+                     "affected_half": {"mae": 2.0}}}
+    assert all(acceptance(good).values())
+    bad = json.loads(json.dumps(good))
+    bad["pspi"]["affected_half"]["mae"] = 0.5
+    bad["side"]["accuracy"] = 0.9
+    result = acceptance(bad)
+    assert not result["side accuracy >= 0.95"] and not result["unaffected-half MAE < affected-half MAE"]
+    assert result["PSPI Pearson r >= 0.85"]
