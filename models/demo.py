@@ -3,9 +3,11 @@
 ``python -m models demo-weights`` runs the whole recipe in one go:
 
 1. renders three synthetic datasets (:mod:`data.synth`) into a work folder, each from its own seed so no
-   identity is shared: faces without palsy in the UNBC-McMaster layout for the pain models, faces with a
-   unilateral palsy in the side-label layout for the side model, and a test set of new subjects with a
-   palsy on one side (UNBC layout) that no model sees during training;
+   identity is shared: for the pain models, faces of which half have a unilateral palsy, written in every
+   layout (the half-face layout labels each half with the PSPI it shows, so an affected half is labelled
+   with its weakened expression; the UNBC layout labels the frame with the subject's PSPI); for the side
+   model, faces with a palsy in the side-label layout; and a test set of new subjects, each with a palsy
+   on one side (UNBC layout), that no model sees during training;
 2. trains the side classifier, the half-face PSPI regressor and the full-face PSPI regressor with
    subject-wise validation splits (:func:`models.train.run_training`);
 3. runs the whole pipeline (:func:`models.pipeline.assess`: dlib detection and landmarks, levelling, side
@@ -15,8 +17,8 @@
 
 The ground truth for a test face is the subject's pain, ``pspi_true`` (the PSPI of the AUs the subject
 intends on both sides). The unaffected half shows those AUs fully; the affected half shows them weakened
-by the palsy, so its score is expected to be lower. The baseline is the mean predictor: the mean PSPI of
-the pain training set, predicted for every test face.
+by the palsy, so its score is expected to be lower. The baseline is the mean predictor: the mean frame
+PSPI of the pain training split, predicted for every test face.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class ModelRecipe:
     """One training run of the recipe (arguments of :class:`models.train.TrainConfig`)."""
 
     task: str
-    data: str  # key of DemoRecipe.datasets
+    data: str  # key of DemoRecipe.datasets, then /<layout> for a dataset written in every layout
     arch: str
     input_kind: str
     epochs: int
@@ -69,7 +71,7 @@ class ModelRecipe:
 
 def _default_datasets() -> dict[str, DatasetRecipe]:
     return {
-        "pain": DatasetRecipe(subjects=160, frames=20, seed=1, layout="unbc", palsy_fraction=0.0),
+        "pain": DatasetRecipe(subjects=160, frames=20, seed=1, layout="all", palsy_fraction=0.5),
         "side": DatasetRecipe(subjects=160, frames=8, seed=2, layout="side", palsy_fraction=1.0),
         "test": DatasetRecipe(subjects=40, frames=10, seed=99, layout="unbc", palsy_fraction=1.0),
     }
@@ -79,9 +81,9 @@ def _default_models() -> list[ModelRecipe]:
     return [
         ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=30, batch_size=32, lr=1e-3, patience=6,
                     half_precision=False, role="side"),
-        ModelRecipe("pain", "pain", "resnet18", "half_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
+        ModelRecipe("pain", "pain/halfface", "resnet18", "half_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
                     half_precision=True, role="pain"),
-        ModelRecipe("pain", "pain", "resnet18", "aligned_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
+        ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
                     half_precision=True, role="full_face_pain"),
     ]
 
@@ -240,14 +242,15 @@ def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: in
 
     cards = {}
     for m in recipe.models:
-        d = recipe.datasets[m.data]
+        name, _, layout = m.data.partition("/")
+        d = recipe.datasets[name]
         config = TrainConfig(
-            task=m.task, data=folders[m.data], out=work / "runs" / m.role, arch=m.arch, split="subject",
+            task=m.task, data=folders[name] / layout, out=work / "runs" / m.role, arch=m.arch, split="subject",
             epochs=m.epochs, seed=recipe.seed, batch_size=m.batch_size, lr=m.lr, patience=m.patience,
             input_kind=m.input_kind, threads=threads, bf16=recipe.bf16, progress=progress,
             description=(f"synthetic faces from data.synth: {d.subjects} subjects x {d.frames} frames, seed "
                          f"{d.seed}, {d.distribution} PSPI, palsy on {d.palsy_fraction:.0%} of subjects, "
-                         f"{d.layout} layout"),
+                         f"{layout or d.layout} layout"),
             notes=["Trained on synthetic, computer-drawn faces only: a demonstration, not a clinical model.",
                    "Research software, not a medical device."],
             command=command,
@@ -299,8 +302,8 @@ def build_demo_weights(work: Path, weights_dir: Path = WEIGHTS_DIR, *, recipe: D
         install(card, staging, role=role, half_precision=half[role])
     bundle = load_bundle(staging, device="cpu")
     log(f"assessing the test photos in {folders['test']}")
-    evaluation = evaluate_pipeline(folders["test"], bundle, baseline_pspi=_training_mean(cards["pain"]),
-                                   progress=progress)
+    baseline = _training_mean(cards.get("full_face_pain", cards["pain"]))  # frame-level PSPI labels
+    evaluation = evaluate_pipeline(folders["test"], bundle, baseline_pspi=baseline, progress=progress)
     evaluation["seed"] = recipe.datasets["test"].seed
     evaluation["acceptance"] = acceptance(evaluation)
     _record_in_cards(staging, list(cards), evaluation)

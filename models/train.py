@@ -340,25 +340,33 @@ def loss_function(task: str, outputs: int) -> Callable[[torch.Tensor, torch.Tens
 
 
 def augment(images: torch.Tensor, targets: torch.Tensor, task: str, generator: torch.Generator,
-            *, flip_side: bool = True, max_shift: float = 0.04) -> tuple[torch.Tensor, torch.Tensor]:
+            *, flip_side: bool = True, max_shift: float = 0.04, max_rotation: float = 4.0,
+            max_scale: float = 0.06) -> tuple[torch.Tensor, torch.Tensor]:
     """Light augmentation of a uint8 batch ``(N, 3, H, W)``; returns ``(float images in [0, 255], targets)``.
 
-    Per image: contrast x[0.8, 1.2], brightness +-20, a shift of up to ``max_shift`` of the size (edges
-    replicated). For the side task only, a horizontal flip with the label swapped (p = 0.5): mirroring
-    the canonical face swaps the patient sides. Half faces are never flipped.
+    Per image: contrast x[0.8, 1.2], brightness +-20, a colour cast (each channel x[0.92, 1.08]) and a
+    small similarity warp (rotation up to ``max_rotation`` degrees, scale 1 +- ``max_scale``, shift up to
+    ``max_shift`` of the size; edges replicated) for the landmark and crop jitter of real photos. For the
+    side task only, a horizontal flip with the label swapped (p = 0.5): mirroring the canonical face swaps
+    the patient sides. Half faces are never flipped (their midline edge stays where it is).
     """
     n, _, h, w = images.shape
     x = images.float()
     contrast = torch.empty(n, 1, 1, 1).uniform_(0.8, 1.2, generator=generator)
     brightness = torch.empty(n, 1, 1, 1).uniform_(-20.0, 20.0, generator=generator)
+    cast = torch.empty(n, 3, 1, 1).uniform_(0.92, 1.08, generator=generator)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = ((x - mean) * contrast + mean + brightness).clamp_(0, 255)
-    dy_max, dx_max = int(round(h * max_shift)), int(round(w * max_shift))
-    if dy_max or dx_max:
-        padded = F.pad(x, (dx_max, dx_max, dy_max, dy_max), mode="replicate")
-        offsets = torch.stack([torch.randint(0, 2 * dy_max + 1, (n,), generator=generator),
-                               torch.randint(0, 2 * dx_max + 1, (n,), generator=generator)], 1)
-        x = torch.stack([padded[i, :, oy:oy + h, ox:ox + w] for i, (oy, ox) in enumerate(offsets.tolist())])
+    x = (((x - mean) * contrast + mean + brightness) * cast).clamp_(0, 255)
+    if max_shift or max_rotation or max_scale:
+        angle = torch.empty(n).uniform_(-max_rotation, max_rotation, generator=generator).deg2rad()
+        scale = torch.empty(n).uniform_(1 - max_scale, 1 + max_scale, generator=generator)
+        shift = torch.empty(n, 2).uniform_(-2 * max_shift, 2 * max_shift, generator=generator)  # [-1, 1] units
+        cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+        aspect = h / w  # rotate in pixel space, not in the normalised square
+        theta = torch.stack([torch.stack([cos, -sin * aspect, shift[:, 0]], 1),
+                             torch.stack([sin / aspect, cos, shift[:, 1]], 1)], 1)
+        grid = F.affine_grid(theta, [n, 3, h, w], align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     if task == "side" and flip_side:
         flip = torch.rand(n, generator=generator) < 0.5
         x[flip] = torch.flip(x[flip], dims=(-1,))

@@ -13,16 +13,16 @@ from models.pipeline import load_bundle
 
 def _tiny_recipe() -> DemoRecipe:
     datasets = {
-        "pain": DatasetRecipe(subjects=5, frames=6, seed=1, layout="unbc", palsy_fraction=0.0),
+        "pain": DatasetRecipe(subjects=5, frames=6, seed=1, layout="all", palsy_fraction=0.5),
         "side": DatasetRecipe(subjects=6, frames=4, seed=2, layout="side", palsy_fraction=1.0),
         "test": DatasetRecipe(subjects=3, frames=3, seed=99, layout="unbc", palsy_fraction=1.0),
     }
     models = [
         ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
                     half_precision=False, role="side"),
-        ModelRecipe("pain", "pain", "simple_cnn", "half_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
+        ModelRecipe("pain", "pain/halfface", "simple_cnn", "half_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
                     half_precision=True, role="pain"),
-        ModelRecipe("pain", "pain", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
+        ModelRecipe("pain", "pain/unbc", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
                     patience=1, half_precision=True, role="full_face_pain"),
     ]
     return DemoRecipe(datasets, models, seed=0, bf16=False)
