@@ -79,12 +79,12 @@ def _default_datasets() -> dict[str, DatasetRecipe]:
 
 def _default_models() -> list[ModelRecipe]:
     return [
-        ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=30, batch_size=32, lr=1e-3, patience=6,
-                    half_precision=False, role="side"),
-        ModelRecipe("pain", "pain/halfface", "resnet18", "half_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
-                    half_precision=True, role="pain"),
-        ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=20, batch_size=64, lr=1e-3, patience=5,
-                    half_precision=True, role="full_face_pain"),
+        ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=60, batch_size=32, lr=1e-3,
+                    patience=10, half_precision=False, role="side"),
+        ModelRecipe("pain", "pain/halfface", "resnet18", "half_face", epochs=20, batch_size=64, lr=1e-3,
+                    patience=5, half_precision=True, role="pain"),
+        ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=20, batch_size=64, lr=1e-3,
+                    patience=5, half_precision=True, role="full_face_pain"),
     ]
 
 
@@ -245,7 +245,8 @@ def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: in
         name, _, layout = m.data.partition("/")
         d = recipe.datasets[name]
         config = TrainConfig(
-            task=m.task, data=folders[name] / layout, out=work / "runs" / m.role, arch=m.arch, split="subject",
+            task=m.task, data=folders[name] / layout, out=work / "runs" / m.role, arch=m.arch,
+            split="subject",
             epochs=m.epochs, seed=recipe.seed, batch_size=m.batch_size, lr=m.lr, patience=m.patience,
             input_kind=m.input_kind, threads=threads, bf16=recipe.bf16, progress=progress,
             description=(f"synthetic faces from data.synth: {d.subjects} subjects x {d.frames} frames, seed "
@@ -318,12 +319,14 @@ def build_demo_weights(work: Path, weights_dir: Path = WEIGHTS_DIR, *, recipe: D
         "command": command,
         "recipe": asdict(recipe),
         "evaluation": evaluation,
-        "sizes_bytes": {f.name: f.stat().st_size for f in sorted(weights_dir.iterdir()) if f.is_file()},
+        "sizes_bytes": {f.name: f.stat().st_size for f in sorted(weights_dir.iterdir())
+                        if f.suffix in (".json", ".safetensors")},
         "seconds": {"render": round(rendered - started, 1), "train": round(trained - rendered, 1),
                     "evaluate_and_install": round(finished - trained, 1),
                     "total": round(finished - started, 1)},
         "threads": threads,
     }
+    (weights_dir / "README.md").write_text(model_card_markdown(report, weights_dir), encoding="utf-8")
     (weights_dir / REPORT_NAME).parent.mkdir(exist_ok=True)
     (weights_dir / REPORT_NAME).write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     return report
@@ -354,4 +357,88 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["DemoRecipe", "acceptance", "build_demo_weights", "evaluate_pipeline", "format_report"]
+def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
+    """``README.md`` for the weights folder, from the report and the cards (no hand-copied figures)."""
+    e, recipe = report["evaluation"], report["recipe"]
+    side, pspi = e["side"], e["pspi"]
+    rows = []
+    for role in ("side", "pain", "full_face_pain"):
+        card_file = weights_dir / f"{role}.json"
+        if not card_file.is_file():
+            continue
+        card = read_card(card_file)
+        spec = card.input
+        metrics = card.metrics
+        val = (f"accuracy {metrics['accuracy']:.3f}" if card.task == "side"
+               else f"MAE {metrics['mae']:.2f}, r {metrics['pearson_r']:.3f}")
+        rows.append(f"| `{role}` | {card.architecture} | {spec['kind']} {spec['height']}x{spec['width']} | "
+                    f"{card.weights['dtype']}, {card.weights['bytes'] / 1e6:.1f} MB | {val} "
+                    f"(epoch {metrics['best_epoch']}) | {card.training_data.get('description', '')} |")
+    datasets = recipe["datasets"]
+    pain_range = "0-12" if datasets["pain"]["distribution"] == "balanced" else "0-16"
+    lines = [
+        "# Demo weights",
+        "",
+        "> **Trained on synthetic, computer-drawn faces only** (`data.synth`), not on patients or any real "
+        "pain or stroke data.",
+        "> They show how the tool works; their figures say nothing about accuracy on people. Research "
+        "software, not a medical device.",
+        "",
+        "Made by one command, which renders the data, trains, tests and writes this folder "
+        f"(wall time {report['seconds']['total'] / 60:.0f} min with {report['threads'] or 'default'} CPU "
+        "threads):",
+        "",
+        "```bash",
+        report["command"] or "python -m models demo-weights",
+        "```",
+        "",
+        "| role | architecture | input | stored | validation (subject-wise split) | training data |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        "Every model is trained from scratch (no ImageNet weights are downloaded). Each `.json` is the "
+        "model card the loader checks against its `.safetensors` (architecture, input, normalisation, "
+        "side conventions, data hash, split, curves, command).",
+        "",
+        f"## Held-out test: {e['photos']} photos of {e['subjects']} unseen subjects (seed {e['seed']})",
+        "",
+        "Every test subject has a palsy on one side. The whole pipeline runs on each photo (dlib detection "
+        "and landmarks, levelling, side model, halves); the truth is the renderer's record.",
+        "",
+        f"- Side accuracy **{side['accuracy']:.3f}** (recall: patient-left affected "
+        f"{side['recall_patient_left']:.3f}, patient-right affected {side['recall_patient_right']:.3f}); "
+        f"the training-free geometric rule alone: {side['geometry_rule_accuracy']:.3f} "
+        f"({side['geometry_rule_inconclusive']:.0%} of faces inconclusive).",
+        f"- Faces not found: {e['face_not_found']}. Median `assess` time: {e['median_assess_ms']:.0f} ms.",
+        "",
+        "| PSPI scored on | MAE | RMSE | Pearson r |",
+        "| --- | --- | --- | --- |",
+    ]
+    names = {"unaffected_half": "unaffected half (the reported score)", "affected_half": "affected half",
+             "full_face": f"full face ({pspi['full_face_source'].replace('_', ' ')})",
+             "mean_baseline": f"mean predictor ({pspi['mean_baseline']['predicts']:.2f} always)"}
+    for key, name in names.items():
+        m = pspi[key]
+        r = "-" if math.isnan(m["pearson_r"]) or key == "mean_baseline" else f"{m['pearson_r']:.3f}"
+        lines.append(f"| {name} | {m['mae']:.3f} | {m['rmse']:.3f} | {r} |")
+    lines += [
+        "",
+        f"Unaffected-half MAE / mean-predictor MAE: **{pspi['mae_ratio_to_baseline']:.3f}**.",
+        "",
+        *[f"- [{'x' if ok else ' '}] {name}" for name, ok in e["acceptance"].items()],
+        "",
+        "## Limits",
+        "",
+        f"- The pain models saw PSPI {pain_range} only (the synthetic benchmark's balanced range); higher "
+        "scores are extrapolation.",
+        "- Synthetic faces differ from photos of people in texture, lighting and expression; expect real "
+        "photos to score differently, and read the explanations before any number.",
+        "- The side model decides between patient-left and patient-right palsy; it has no 'no palsy' "
+        "class, so on a face without palsy its probabilities carry no meaning.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+__all__ = ["DemoRecipe", "acceptance", "build_demo_weights", "evaluate_pipeline", "format_report",
+           "model_card_markdown"]

@@ -360,7 +360,8 @@ def augment(images: torch.Tensor, targets: torch.Tensor, task: str, generator: t
     if max_shift or max_rotation or max_scale:
         angle = torch.empty(n).uniform_(-max_rotation, max_rotation, generator=generator).deg2rad()
         scale = torch.empty(n).uniform_(1 - max_scale, 1 + max_scale, generator=generator)
-        shift = torch.empty(n, 2).uniform_(-2 * max_shift, 2 * max_shift, generator=generator)  # [-1, 1] units
+        # grid units span [-1, 1], so a shift of max_shift of the size is 2 * max_shift
+        shift = torch.empty(n, 2).uniform_(-2 * max_shift, 2 * max_shift, generator=generator)
         cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
         aspect = h / w  # rotate in pixel space, not in the normalised square
         theta = torch.stack([torch.stack([cos, -sin * aspect, shift[:, 0]], 1),

@@ -20,8 +20,8 @@ def _tiny_recipe() -> DemoRecipe:
     models = [
         ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
                     half_precision=False, role="side"),
-        ModelRecipe("pain", "pain/halfface", "simple_cnn", "half_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
-                    half_precision=True, role="pain"),
+        ModelRecipe("pain", "pain/halfface", "simple_cnn", "half_face", epochs=1, batch_size=8, lr=1e-3,
+                    patience=1, half_precision=True, role="pain"),
         ModelRecipe("pain", "pain/unbc", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
                     patience=1, half_precision=True, role="full_face_pain"),
     ]
@@ -49,6 +49,9 @@ def test_recipe_installs_three_verified_models_with_test_figures(built) -> None:
         assert card.split["protocol"] == "subject" and not card.split["allow_leak"]
         assert card.command == "python -m models demo-weights"
     saved = json.loads((weights / REPORT_NAME).read_text())
+    card_text = (weights / "README.md").read_text()
+    assert "synthetic" in card_text and "not a medical device" in card_text
+    assert f"{report['evaluation']['side']['accuracy']:.3f}" in card_text
     assert saved["evaluation"]["photos"] == 9 and saved["sizes_bytes"]["pain.safetensors"] > 0
 
 
