@@ -81,10 +81,12 @@ def _default_models() -> list[ModelRecipe]:
     return [
         ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=60, batch_size=32, lr=1e-3,
                     patience=10, half_precision=False, role="side"),
-        ModelRecipe("pain", "pain/halfface", "resnet18", "half_face", epochs=20, batch_size=64, lr=1e-3,
-                    patience=5, half_precision=True, role="pain"),
-        ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=20, batch_size=64, lr=1e-3,
-                    patience=5, half_precision=True, role="full_face_pain"),
+        # the pain models run the whole cosine schedule (patience = epochs: no early stop) and keep the best
+        # validation epoch; their validation loss is too bumpy at the high learning rate to stop on
+        ModelRecipe("pain", "pain/halfface", "resnet18", "half_face", epochs=22, batch_size=64, lr=1e-3,
+                    patience=22, half_precision=True, role="pain"),
+        ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=22, batch_size=64, lr=1e-3,
+                    patience=22, half_precision=True, role="full_face_pain"),
     ]
 
 
