@@ -20,6 +20,9 @@ from faces.sides import Side, describe
 
 log = logging.getLogger(__name__)
 
+#: The side control's choices: label shown -> ``side`` argument of :func:`models.pipeline.assess`.
+SIDE_CHOICES = {"Decide from the photo": "auto", "Patient's left": "left", "Patient's right": "right"}
+
 PhotoSource = str | Path | bytes | np.ndarray | None
 
 NO_PHOTO_MESSAGE = "Upload a full-face photo (or take one with the webcam) to start."
@@ -41,6 +44,7 @@ class FaceView:
     annotated: np.ndarray | None = None
     halves: list[tuple[np.ndarray, str]] | None = None
     asymmetry_rows: list[list[str]] | None = None
+    assessment: str | None = None
     ok: bool = False
 
 
@@ -70,13 +74,91 @@ def asymmetry_rows(geometry: faces.FaceGeometry) -> list[list[str]]:
     return rows
 
 
-def analyse_face(photo: PhotoSource, mirrored: bool = False) -> FaceView:
-    """Run the face stage on one photo and prepare what the page shows."""
+def _models() -> tuple[object | None, str | None]:
+    """The process-wide model bundle, or None and the reason (missing or damaged weights)."""
+    from models.checkpoint import CheckpointError
+    from models.pipeline import MissingWeightsError, load_default_models
+
+    try:
+        return load_default_models(), None
+    except (MissingWeightsError, CheckpointError) as err:
+        return None, str(err)
+
+
+def _pct(p: float) -> str:
+    return f"{p:.2f}"
+
+
+def assessment_markdown(result: object) -> str:
+    """The side decision and the three PSPI scores of an :class:`~models.pipeline.Assessment`, as Markdown.
+
+    The score that answers the question (the unaffected half) comes first and is marked as the one
+    used; the affected half and the full face follow, marked as comparisons.
+    """
+    data = result.to_dict()  # type: ignore[attr-defined]
+    source = {"model": "decided by the side model", "override": "set by hand",
+              "geometry": "from the geometric asymmetry alone (no side model)"}[data["side_source"]]
+    lines = ["### Assessment", "",
+             f"**Affected side: {data['affected_side']['description']}** ({source})", ""]
+    probabilities = data["side_probabilities"]
+    if probabilities:
+        lines.append(f"Side model: p(patient's left affected) = {_pct(probabilities['patient_left'])}, "
+                     f"p(patient's right affected) = {_pct(probabilities['patient_right'])}"
+                     + ("" if data["side_source"] == "model" else
+                        f" (it chose the {data['side_model_choice']['description']})"))
+        lines.append("")
+    asym = data["asymmetry"]
+    if asym["points_to"] is None:
+        cross = "no clear asymmetry"
+    else:
+        agrees = asym["agrees_with_side_model"]
+        verdict = "" if agrees is None else (" (agrees with the side model)" if agrees
+                                              else " (**disagrees** with the side model)")
+        cross = f"points to the {asym['points_to']['description']}{verdict}"
+    lines += [f"Geometric cross-check: {cross}.", ""]
+    pspi, unaffected, affected = data["pspi"], data["unaffected_side"], data["affected_side"]
+    full = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
+    lines += [
+        "| PSPI (0–16) scored on | Score | |",
+        "| --- | --- | --- |",
+        f"| **unaffected half** ({unaffected['description']}) | **{pspi['unaffected_half']:.1f}** "
+        "| the reported score |",
+        f"| affected half ({affected['description']}) | {pspi['affected_half']:.1f} "
+        "| comparison: palsy weakens its expression |",
+        f"| full face ({full}) | {pspi['full_face']:.1f} | comparison |",
+        "",
+    ]
+    lines += [f"- {w}" for w in data["warnings"]]
+    lines.append(f"\nTime: {data['timings_ms']['total']:.0f} ms.")
+    return "\n".join(lines)
+
+
+def _assess(geometry: faces.FaceGeometry, side: str) -> str:
+    """Markdown for the model stages, or why they could not run (the face stage is still shown)."""
+    from models.pipeline import AssessmentError, assess
+
+    bundle, reason = _models()
+    if bundle is None:
+        return f"**No pain model is available**, so only the face geometry is shown. {reason}"
+    try:
+        result = assess(geometry=geometry, side=SIDE_CHOICES.get(side, side), models=bundle)
+    except AssessmentError as err:
+        return f"**Cannot score this face.** {err}"
+    return assessment_markdown(result)
+
+
+def analyse_face(photo: PhotoSource, mirrored: bool = False, side: str = "auto") -> FaceView:
+    """Run the face stage and the two model stages on one photo and prepare what the page shows.
+
+    ``side`` is ``"auto"`` (the side model decides), ``"left"`` / ``"right"`` (the affected patient side as
+    known by a clinician) or one of the labels of :data:`SIDE_CHOICES`.
+    """
     if photo is None or (isinstance(photo, bytes | str) and len(photo) == 0):
         return FaceView(message=NO_PHOTO_MESSAGE)
     try:
         image = _load(photo)
         geometry = faces.analyse(image, mirrored=bool(mirrored))
+        assessment = _assess(geometry, side)
     except FaceInputError as err:
         return FaceView(message=f"**Cannot assess this photo.** {err}")
     except Exception:  # noqa: BLE001 - the page must keep working; details go to the log, never the image
@@ -102,5 +184,6 @@ def analyse_face(photo: PhotoSource, mirrored: bool = False) -> FaceView:
         annotated=annotate(geometry, image),
         halves=halves,
         asymmetry_rows=asymmetry_rows(geometry),
+        assessment=assessment,
         ok=True,
     )

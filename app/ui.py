@@ -70,11 +70,11 @@ def photo_input(**kwargs: Any) -> gr.Image:
     return component
 
 
-def on_analyse(photo: str | bytes | None, mirrored: bool) -> tuple[str, Any, Any, Any]:
+def on_analyse(photo: str | bytes | None, mirrored: bool, side: str) -> tuple[str, Any, Any, Any, str]:
     """Gradio wrapper around :func:`app.handlers.analyse_face` (outputs in the order of the layout)."""
-    view = handlers.analyse_face(photo, mirrored)
+    view = handlers.analyse_face(photo, mirrored, side)
     table = view.asymmetry_rows if view.asymmetry_rows is not None else []
-    return view.message, view.annotated, view.halves, table
+    return view.message, view.annotated, view.halves, table, view.assessment or ""
 
 
 def build_demo() -> gr.Blocks:
@@ -97,9 +97,14 @@ def build_demo() -> gr.Blocks:
                     mirrored = gr.Checkbox(
                         label="Photo is mirrored (selfie camera / webcam preview)", value=False
                     )
+                    side = gr.Radio(
+                        choices=list(handlers.SIDE_CHOICES), value=next(iter(handlers.SIDE_CHOICES)),
+                        label="Affected side (set it if you know it; the choice is recorded)",
+                    )
                     run = gr.Button("Analyse", variant="primary")
                 with gr.Column(scale=2):
                     status = gr.Markdown(handlers.NO_PHOTO_MESSAGE)
+                    result = gr.Markdown()
                     annotated = gr.Image(
                         label="Landmarks, facial midline, halves and regions", type="numpy",
                         interactive=False, format="png",
@@ -115,9 +120,10 @@ def build_demo() -> gr.Blocks:
                 interactive=False,
                 wrap=True,
             )
-            outputs = [status, annotated, halves, asymmetry]
-            run.click(on_analyse, inputs=[photo, mirrored], outputs=outputs, api_name="analyse_face")
-            mirrored.change(on_analyse, inputs=[photo, mirrored], outputs=outputs, api_visibility="private")
+            inputs, outputs = [photo, mirrored, side], [status, annotated, halves, asymmetry, result]
+            run.click(on_analyse, inputs=inputs, outputs=outputs, api_name="analyse_face")
+            for control in (mirrored, side):
+                control.change(on_analyse, inputs=inputs, outputs=outputs, api_visibility="private")
         with gr.Tab("About"):
             gr.Markdown(ABOUT)
     return demo

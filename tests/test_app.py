@@ -21,6 +21,7 @@ from app import handlers
 from app.launch import LaunchOptions, launch, parse_auth, share_available
 from faces import errors
 from faces.sides import Side
+from models.pipeline import WEIGHTS_DIR
 
 
 def _png_bytes(image: np.ndarray) -> bytes:
@@ -112,6 +113,33 @@ def test_mirrored_flag_relabels_the_halves(astronaut_png):
     assert "mirrored" in view.message
 
 
+WEIGHTS = any(WEIGHTS_DIR.glob("*.json"))
+
+
+@pytest.mark.skipif(not WEIGHTS, reason="no shipped demo weights")
+def test_assessment_names_patient_sides_and_marks_the_scored_half(astronaut_png):
+    view = handlers.analyse_face(astronaut_png, mirrored=False, side="Patient's right")
+    text = view.assessment
+    assert "**Affected side: patient's right (image left)** (set by hand)" in text
+    assert "**unaffected half** (patient's left (image right))" in text
+    assert "affected half (patient's right (image left))" in text
+    assert "synthetic" in text  # the demo-weights warning travels with every result
+    auto = handlers.analyse_face(astronaut_png, mirrored=False).assessment
+    assert "decided by the side model" in auto and "p(patient's left affected)" in auto
+
+
+def test_without_weights_the_face_stage_still_shows(astronaut_png, monkeypatch):
+    from models.pipeline import MissingWeightsError
+
+    def missing():
+        raise MissingWeightsError("No model weights folder at /nowhere.")
+
+    monkeypatch.setattr("models.pipeline.load_default_models", missing)
+    view = handlers.analyse_face(astronaut_png)
+    assert view.ok and view.annotated is not None
+    assert view.assessment.startswith("**No pain model is available**") and "/nowhere" in view.assessment
+
+
 def test_auth_parsing():
     assert parse_auth("clinician:s3cret") == ("clinician", "s3cret")
     assert parse_auth(None) is None
@@ -153,11 +181,13 @@ def test_live_server_answers_named_endpoint_and_survives_bad_input(tmp_path, ast
             assert "served locally only" in capsys.readouterr().out
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         for path, expect_ok in ((bad, False), (not_image, False), (bomb, False), (good, True), (bad, False)):
-            message, annotated, halves, _table = client.predict(
-                handle_file(str(path)), False, api_name="/analyse_face")
+            message, annotated, halves, _table, result = client.predict(
+                handle_file(str(path)), False, "Patient's left", api_name="/analyse_face")
             if expect_ok:
                 assert annotated is not None and len(halves) == 2
                 assert "face" in message.lower()
+                if WEIGHTS:
+                    assert "Affected side: patient's left (image right)** (set by hand)" in result
             else:
                 assert message.startswith("**Cannot assess this photo.**")
                 assert annotated is None
