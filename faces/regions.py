@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from faces.landmarks import (
     JAW,
@@ -131,8 +130,14 @@ def region_label_map(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
         rows, cols = np.nonzero((face > 0) | (labels > 0))
         window = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
         local_labels, local_gaps = labels[window], gaps[window]
-        _, (nearest_y, nearest_x) = ndimage.distance_transform_edt(local_labels == 0, return_indices=True)
-        local_labels[local_gaps] = local_labels[nearest_y[local_gaps], nearest_x[local_gaps]]
+        # Each gap pixel takes the region of its nearest labelled pixel: OpenCV labels every zero pixel
+        # of its input (here: the labelled pixels) and gives each other pixel the label of the nearest.
+        _, nearest = cv2.distanceTransformWithLabels((local_labels == 0).astype(np.uint8), cv2.DIST_L2, 5,
+                                                     labelType=cv2.DIST_LABEL_PIXEL)
+        region_of = np.zeros(int(nearest.max()) + 1, dtype=np.uint8)
+        seeds = local_labels > 0
+        region_of[nearest[seeds]] = local_labels[seeds]
+        local_labels[local_gaps] = region_of[nearest[local_gaps]]
     return labels
 
 

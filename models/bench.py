@@ -100,7 +100,7 @@ def legacy_assess(image: np.ndarray, bundle: ModelBundle) -> LegacyResult:
     stretched = cv2.resize(half, LEGACY_PAIN_SIZE[::-1], interpolation=cv2.INTER_AREA)
     pain_spec = bundle.pain.spec
     x = normalise(torch.from_numpy(stretched).permute(2, 0, 1)[None].contiguous(), pain_spec)
-    pspi = float(bundle.pain.model(x.to(bundle.pain.device))[0, 0])
+    pspi = float(bundle.pain.network(x.to(bundle.pain.device))[0, 0])
     timings["pain_model"] = (time.perf_counter() - t) * 1000.0
     timings["total"] = (time.perf_counter() - start) * 1000.0
     return LegacyResult(label, used, patient_side(used, mirrored=False), clamp_pspi(pspi), timings)

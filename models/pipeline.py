@@ -15,6 +15,13 @@ swaps the patient sides),
 
 so ``p(flip(x)) == swap(p(x))`` exactly: mirroring a face swaps its two probabilities.
 
+Jitter averaging: every network's output is averaged over its input and four copies shifted by
+:data:`JITTER_PX` input pixels left, right, up and down (:class:`JitterAveraged`). Landmarks found on a real
+photo move the face crop by about a pixel between a photo and its mirror image or a rolled copy, and the
+demo networks, trained on synthetic faces, react to such shifts on real faces more than they should;
+the average damps that. The shift set is its own mirror image, so the side model stays exactly
+mirror-consistent. The raw networks (``LoadedModel.network``) are what Grad-CAM hooks.
+
 Models load once per process (:func:`load_default_models`, cached) from ``models/weights/*.json`` and
 their ``.safetensors``; the device is CUDA when available, else the CPU.
 """
@@ -58,6 +65,48 @@ class MissingWeightsError(FileNotFoundError):
     """No usable checkpoint for a required model role."""
 
 
+#: Test-time shift (input pixels) of :class:`JitterAveraged`; 0 turns the averaging off.
+JITTER_PX = 1.5
+
+
+class JitterAveraged(nn.Module):
+    """``base``'s output averaged over the input and copies shifted by ``shift_px`` pixels in the four
+    directions (bilinear, border pixels repeated). Input ``(N, C, H, W)``; output shaped like ``base``'s."""
+
+    def __init__(self, base: nn.Module, shift_px: float = JITTER_PX) -> None:
+        super().__init__()
+        self.base = base
+        self.shift_px = float(shift_px)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, height, width = x.shape
+        s = self.shift_px
+        shifts = ((0.0, 0.0), (s, 0.0), (-s, 0.0), (0.0, s), (0.0, -s))
+        theta = torch.tensor([[[1.0, 0.0, 2.0 * dx / width], [0.0, 1.0, 2.0 * dy / height]]
+                              for dx, dy in shifts], dtype=x.dtype, device=x.device)
+        batch = x.repeat_interleave(len(shifts), dim=0)
+        grid = nn.functional.affine_grid(theta.repeat(n, 1, 1), list(batch.shape), align_corners=False)
+        moved = nn.functional.grid_sample(batch, grid, padding_mode="border", align_corners=False)
+        out = self.base(moved.contiguous())
+        return out.reshape(n, len(shifts), *out.shape[1:]).mean(dim=1)
+
+
+def deployed(network: nn.Module, role: str, jitter_px: float = JITTER_PX) -> nn.Module:
+    """``network`` (eval mode) as the pipeline runs it: jitter-averaged, and for the side role wrapped in
+    :class:`MirrorConsistentSide`. Already wrapped modules are returned as they are."""
+    if isinstance(network, (JitterAveraged, MirrorConsistentSide)):
+        return network
+    model = JitterAveraged(network.eval(), jitter_px).eval() if jitter_px > 0 else network.eval()
+    return MirrorConsistentSide(model).eval() if role == "side" else model
+
+
+def raw_network(model: nn.Module) -> nn.Module:
+    """The network inside :func:`deployed`'s wrappers."""
+    while isinstance(model, (JitterAveraged, MirrorConsistentSide)):
+        model = model.base
+    return model
+
+
 class MirrorConsistentSide(nn.Module):
     """Side probabilities averaged over the face and its mirror image (see the module docstring).
 
@@ -96,7 +145,7 @@ class LoadedModel:
     @property
     def network(self) -> nn.Module:
         """The raw network (unwrapped), e.g. for Grad-CAM on its last conv stage."""
-        return getattr(self.model, "base", self.model)
+        return raw_network(self.model)
 
     @property
     def device(self) -> torch.device:
@@ -164,14 +213,16 @@ class ModelBundle:
     @classmethod
     def from_modules(cls, *, pain: nn.Module, pain_card: ModelCard, side: nn.Module | None = None,
                      side_card: ModelCard | None = None, full_face_pain: nn.Module | None = None,
-                     full_face_card: ModelCard | None = None) -> ModelBundle:
-        """Wrap in-memory networks (e.g. freshly trained, or small test models) with their cards."""
+                     full_face_card: ModelCard | None = None, jitter_px: float = JITTER_PX) -> ModelBundle:
+        """Wrap in-memory networks (e.g. freshly trained, or small test models) with their cards, as
+        :func:`deployed` does (``jitter_px=0`` leaves the jitter averaging out)."""
         return cls(
-            pain=LoadedModel("pain", pain.eval(), pain_card),
-            side=None if side is None else LoadedModel("side", MirrorConsistentSide(side.eval()).eval(),
+            pain=LoadedModel("pain", deployed(pain, "pain", jitter_px), pain_card),
+            side=None if side is None else LoadedModel("side", deployed(side, "side", jitter_px),
                                                         _need(side_card, "side")),
             full_face_pain=None if full_face_pain is None else LoadedModel(
-                "full_face_pain", full_face_pain.eval(), _need(full_face_card, "full_face_pain")),
+                "full_face_pain", deployed(full_face_pain, "full_face_pain", jitter_px),
+                _need(full_face_card, "full_face_pain")),
         )
 
 
@@ -215,8 +266,7 @@ def load_bundle(weights_dir: Path | str = WEIGHTS_DIR, *,
             )
         path = named[0] if named else files[0]
         network, card = load_checkpoint(path, device=target)
-        model = MirrorConsistentSide(network).eval() if role == "side" else network
-        chosen[role] = LoadedModel(role, model, card, path)
+        chosen[role] = LoadedModel(role, deployed(network, role), card, path)
     if "pain" not in chosen:
         raise MissingWeightsError(f"No half-face pain model (task pain, input half_face) in {weights_dir}")
     return ModelBundle(**chosen)
@@ -537,12 +587,14 @@ def assess(
 
 __all__ = [
     "DEMO_NOTE",
+    "JITTER_PX",
     "RESEARCH_NOTE",
     "ROLES",
     "UNCERTAIN_BELOW",
     "WEIGHTS_DIR",
     "Assessment",
     "AssessmentError",
+    "JitterAveraged",
     "LoadedModel",
     "MirrorConsistentSide",
     "MissingWeightsError",
@@ -552,9 +604,11 @@ __all__ = [
     "assess",
     "clamp_pspi",
     "default_device",
+    "deployed",
     "install",
     "load_bundle",
     "load_default_models",
+    "raw_network",
     "role_of",
     "score_halves",
     "side_probabilities",

@@ -22,10 +22,13 @@ from models.checkpoint import ModelCard, save_checkpoint
 from models.pipeline import (
     DEMO_NOTE,
     AssessmentError,
+    JitterAveraged,
     MirrorConsistentSide,
     ModelBundle,
     assess,
+    deployed,
     load_bundle,
+    raw_network,
 )
 from models.preprocess import InputSpec
 from models.registry import build_model
@@ -97,16 +100,16 @@ def _lit(image: np.ndarray, image_side: str) -> np.ndarray:
 ])
 def test_the_unaffected_half_is_scored(face, lit_image_side, affected, scored) -> None:
     image, landmarks = face
-    result = assess(_lit(image, lit_image_side), models=_bundle(side=DimSideIsAffected()),
-                    landmarks=landmarks)
+    bundle = _bundle(side=DimSideIsAffected())
+    result = assess(_lit(image, lit_image_side), models=bundle, landmarks=landmarks)
     assert result.affected_side is affected and result.side_source == "model"
     assert result.unaffected_side is scored
     assert result.unaffected_half is result.geometry.halves[scored]
     assert result.affected_half is result.geometry.halves[affected]
     assert result.side_probabilities[affected] > 0.9
-    # the scored number is the pain model's output on the unaffected half's own input tensor
+    # the scored number is the (jitter-averaged) pain model's output on the unaffected half's own input
     with torch.no_grad():
-        expected = float(Brightness()(result.inputs.halves[scored])[0, 0])
+        expected = float(bundle.pain.model(result.inputs.halves[scored])[0, 0])
     assert result.pspi.unaffected_half == pytest.approx(expected, abs=1e-5)
     assert result.pspi.unaffected_half > result.pspi.affected_half  # the lit (unaffected) half scores higher
 
@@ -149,6 +152,44 @@ def test_side_probabilities_are_mirror_consistent_exactly() -> None:
         p, p_flipped = wrapped(x), wrapped(torch.flip(x, dims=(-1,)))
     assert torch.equal(p_flipped[:, 0], p[:, 1]) and torch.equal(p_flipped[:, 1], p[:, 0])
     assert torch.allclose(p.sum(1), torch.ones(5))
+
+
+class PixelAt(nn.Module):
+    """Reads channel 0 at one pixel: shows exactly which shifted copies the jitter average used."""
+
+    def __init__(self, row: int, col: int) -> None:
+        super().__init__()
+        self.row, self.col = row, col
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, 0, self.row, self.col][:, None]
+
+
+def test_jitter_average_is_the_mean_over_the_pixel_and_its_four_neighbours() -> None:
+    x = torch.arange(2 * 3 * 9 * 7, dtype=torch.float32).reshape(2, 3, 9, 7) ** 1.5
+    with torch.no_grad():
+        out = JitterAveraged(PixelAt(4, 3), shift_px=1.0)(x)
+    plane = x[:, 0]
+    expected = (plane[:, 4, 3] + plane[:, 4, 2] + plane[:, 4, 4] + plane[:, 3, 3] + plane[:, 5, 3]) / 5
+    assert out.shape == (2, 1)
+    assert torch.allclose(out[:, 0], expected, rtol=1e-5)
+    # at the border the edge pixel is repeated rather than zeros read in
+    with torch.no_grad():
+        corner = JitterAveraged(PixelAt(0, 0), shift_px=1.0)(x)
+    assert torch.allclose(corner[:, 0], (3 * plane[:, 0, 0] + plane[:, 0, 1] + plane[:, 1, 0]) / 5, rtol=1e-5)
+
+
+def test_deployed_wraps_once_and_the_side_model_stays_exactly_mirror_consistent() -> None:
+    torch.manual_seed(1)
+    network = build_model("side_cnn", outputs=2).eval()
+    model = deployed(network, "side")
+    assert isinstance(model, MirrorConsistentSide) and isinstance(model.base, JitterAveraged)
+    assert deployed(model, "side") is model and raw_network(model) is network
+    assert deployed(network, "pain", jitter_px=0) is network
+    x = torch.randn(3, 3, 40, 40)
+    with torch.no_grad():
+        p, q = model(x), model(torch.flip(x, dims=(-1,)))
+    assert torch.allclose(q, p.flip(dims=(1,)), atol=1e-6)
 
 
 @pytest.mark.parametrize("offset, expected", [(40.0, 16.0), (-7.0, 0.0)])

