@@ -265,7 +265,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"target < {report['targets']['cold_start_s']:.0f} s",
         f"median latency over {lat['repeats']} runs (ms)      this pipeline   earlier app shape",
     ]
-    for key in ("face", "side_model", "pain_model", "total"):
+    for key in ("face", "side_model", "pain_model", "full_face_model", "total"):
         lines.append(f"  {key:<36}{_fmt(ours.get(key), 1):>14}{_fmt(theirs.get(key), 1):>20}")
     lines.append(f"  target for this pipeline's total: < {report['targets']['median_assess_ms']:.0f} ms")
     if "accuracy" in report:
