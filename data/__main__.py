@@ -2,7 +2,8 @@
 
 ``python -m data synth --out DIR ...``  write a synthetic dataset in one or all layouts;
 ``python -m data sheet --out PNG``      write a contact sheet of the synthetic faces;
-``python -m data bench-synth``          measure synthetic rendering speed (faces per second, one core).
+``python -m data bench-synth [--dlib]`` measure synthetic rendering speed (faces per second, one core) and,
+                                       with --dlib, how well dlib finds and fits the rendered faces.
 """
 
 from __future__ import annotations
@@ -51,13 +52,34 @@ def _bench(args: argparse.Namespace) -> int:
     for spec in specs[:8]:
         render_face(spec)
     start, cpu_start = time.perf_counter(), time.process_time()
-    for spec in specs:
-        render_face(spec)
+    faces = [render_face(spec) for spec in specs]
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     print(f"{args.n / cpu:.1f} faces/s at {args.size}x{args.size} on one core "
           f"({1000 * cpu / args.n:.2f} ms CPU per face; {args.n / elapsed:.1f} faces/s wall clock, "
           f"which includes waiting for a shared CPU)")
+    if args.dlib:
+        _dlib_on_renders(faces)
     return 0
+
+
+def _dlib_on_renders(faces: Sequence) -> None:
+    """How often dlib finds the rendered face, and how far its 68 landmarks lie from the true ones."""
+    import numpy as np
+
+    from faces import detect_faces, fit_landmarks
+
+    errors = []
+    for face in faces:
+        boxes = detect_faces(face.image)
+        if boxes:
+            points = fit_landmarks(face.image, boxes[0])
+            errors.append(float(np.median(np.linalg.norm(points - face.landmarks, axis=1))) / face.face_width)
+    found = len(errors)
+    line = f"dlib found and fitted {found}/{len(faces)} renders ({found / len(faces):.1%})"
+    if errors:
+        line += (f"; landmark error (per-face median distance / face width): median {np.median(errors):.2%}, "
+                 f"90th percentile {np.percentile(errors, 90):.2%}")
+    print(line)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n", type=int, default=300)
     bench.add_argument("--size", type=int, default=256)
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--dlib", action="store_true",
+                       help="also run dlib detection and landmarks on the renders and compare with the truth")
     bench.set_defaults(func=_bench)
     return parser
 

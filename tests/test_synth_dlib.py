@@ -23,3 +23,15 @@ def test_dlib_finds_and_fits_synthetic_faces() -> None:
         errors.append(np.median(np.linalg.norm(points - face.landmarks, axis=1)) / face.face_width)
     assert found >= 9
     assert float(np.median(errors)) < 0.05
+
+
+def test_bench_command_reports_speed_and_dlib_figures(capsys) -> None:
+    import re
+
+    from data.__main__ import main
+
+    assert main(["bench-synth", "--n", "10", "--dlib"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"[\d.]+ faces/s at 256x256 on one core", out)
+    found = re.search(r"dlib found and fitted (\d+)/10 renders .* median ([\d.]+)%", out)
+    assert found and int(found.group(1)) >= 9 and float(found.group(2)) < 5.0
