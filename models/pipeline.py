@@ -163,7 +163,8 @@ class LoadedModel:
         orientation, any size; fitted and normalised here), e.g. for LIME's perturbed samples.
 
         Returns ``(N, 2)`` side probabilities (patient-left, patient-right affected) for the side role,
-        else ``(N,)`` raw PSPI (unclamped) for pain roles.
+        else ``(N,)`` raw PSPI (unclamped) for pain roles. This is the deployed model, so with jitter
+        averaging each image costs five forward passes (ten for the mirror-consistent side model).
         """
         outputs = []
         for start in range(0, len(images), batch_size):

@@ -341,14 +341,18 @@ def loss_function(task: str, outputs: int) -> Callable[[torch.Tensor, torch.Tens
 
 def augment(images: torch.Tensor, targets: torch.Tensor, task: str, generator: torch.Generator,
             *, flip_side: bool = True, max_shift: float = 0.04, max_rotation: float = 4.0,
-            max_scale: float = 0.06) -> tuple[torch.Tensor, torch.Tensor]:
+            max_scale: float = 0.06, grayscale_p: float = 0.15,
+            low_resolution_p: float = 0.25) -> tuple[torch.Tensor, torch.Tensor]:
     """Light augmentation of a uint8 batch ``(N, 3, H, W)``; returns ``(float images in [0, 255], targets)``.
 
     Per image: contrast x[0.8, 1.2], brightness +-20, a colour cast (each channel x[0.92, 1.08]) and a
     small similarity warp (rotation up to ``max_rotation`` degrees, scale 1 +- ``max_scale``, shift up to
-    ``max_shift`` of the size; edges replicated) for the landmark and crop jitter of real photos. For the
-    side task only, a horizontal flip with the label swapped (p = 0.5): mirroring the canonical face swaps
-    the patient sides. Half faces are never flipped (their midline edge stays where it is).
+    ``max_shift`` of the size; edges replicated) for the landmark and crop jitter of real photos. With
+    probability ``grayscale_p`` the image becomes grey (luminance in all three channels: black-and-white
+    and infrared photos), and with probability ``low_resolution_p`` it is shrunk to 30-70 % of its size and
+    enlarged back (small faces in wide shots; images under 32 pixels are left sharp). For the side task
+    only, a horizontal flip with the label swapped (p = 0.5): mirroring the canonical face swaps the
+    patient sides. Half faces are never flipped (their midline edge stays where it is).
     """
     n, _, h, w = images.shape
     x = images.float()
@@ -368,6 +372,17 @@ def augment(images: torch.Tensor, targets: torch.Tensor, task: str, generator: t
                              torch.stack([sin / aspect, cos, shift[:, 1]], 1)], 1)
         grid = F.affine_grid(theta, [n, 3, h, w], align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    if grayscale_p > 0:
+        grey = torch.rand(n, generator=generator) < grayscale_p
+        luminance = (x[:, 0:1] * 0.299 + x[:, 1:2] * 0.587 + x[:, 2:3] * 0.114).expand(-1, 3, -1, -1)
+        x = torch.where(grey[:, None, None, None], luminance, x)
+    if low_resolution_p > 0 and min(h, w) >= 32:
+        factors = torch.empty(n).uniform_(0.3, 0.7, generator=generator)
+        chosen = (torch.rand(n, generator=generator) < low_resolution_p).nonzero().flatten().tolist()
+        for i in chosen:
+            size = (max(8, round(h * float(factors[i]))), max(8, round(w * float(factors[i]))))
+            small = F.interpolate(x[i:i + 1], size=size, mode="area")
+            x[i:i + 1] = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
     if task == "side" and flip_side:
         flip = torch.rand(n, generator=generator) < 0.5
         x[flip] = torch.flip(x[flip], dims=(-1,))

@@ -72,6 +72,23 @@ def test_side_augmentation_swaps_labels_with_the_flip_and_halves_are_never_flipp
     assert (x[:, 0, 4, 1] > x[:, 0, 4, 6]).all() and torch.equal(y, targets)
 
 
+def test_grey_and_low_resolution_augmentations() -> None:
+    generator = torch.Generator().manual_seed(0)
+    colour = torch.randint(0, 256, (6, 3, 48, 32), generator=generator, dtype=torch.uint8)
+    x, _ = augment(colour, torch.zeros(6), "pain", torch.Generator().manual_seed(1), grayscale_p=1.0,
+                   low_resolution_p=0.0)
+    assert torch.allclose(x[:, 0], x[:, 1]) and torch.allclose(x[:, 1], x[:, 2])
+    checker = ((torch.arange(48)[:, None] + torch.arange(32)[None, :]) % 2 * 255).to(torch.uint8)
+    sharp = checker.expand(6, 3, 48, 32).contiguous()
+    kept, _ = augment(sharp, torch.zeros(6), "pain", torch.Generator().manual_seed(1), max_shift=0,
+                      max_rotation=0, max_scale=0, grayscale_p=0.0, low_resolution_p=0.0)
+    blurred, _ = augment(sharp, torch.zeros(6), "pain", torch.Generator().manual_seed(1), max_shift=0,
+                         max_rotation=0, max_scale=0, grayscale_p=0.0, low_resolution_p=1.0)
+    # a one-pixel checkerboard does not survive shrinking: the detail (neighbour differences) is gone
+    detail = lambda t: (t[..., 1:] - t[..., :-1]).abs().mean()  # noqa: E731
+    assert detail(blurred) < 0.2 * detail(kept)
+
+
 def test_run_training_writes_a_card_and_resumes(tmp_path) -> None:
     _half_face_dataset(tmp_path / "data")
     config = TrainConfig(task="pain", data=tmp_path / "data", out=tmp_path / "run", arch="simple_cnn",
