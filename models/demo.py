@@ -442,6 +442,10 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
         "model card the loader checks against its `.safetensors` (architecture, input, normalisation, "
         "side conventions, data hash, split, curves, command).",
         "",
+        "Training augmentation (`models.train.augment`): contrast, brightness, colour cast and a small "
+        "rotation, scale and shift for every model; grey copies (p 0.15) and shrunk-and-re-enlarged copies "
+        "(p 0.25) for the pain models; mirror images with the label swapped for the side model.",
+        "",
         f"## Held-out test: {e['photos']} photos of {e['subjects']} unseen subjects (seed {e['seed']})",
         "",
         "Every test subject has a palsy on one side. The whole pipeline runs on each photo (dlib detection "
