@@ -255,7 +255,8 @@ def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: in
             split="subject",
             epochs=m.epochs, seed=recipe.seed, batch_size=m.batch_size, lr=m.lr, patience=m.patience,
             input_kind=m.input_kind, threads=threads, bf16=recipe.bf16, progress=progress,
-            description=(f"synthetic faces from data.synth: {d.subjects} subjects x {d.frames} frames, seed "
+            # training prefixes the synthetic generator's name from the dataset's manifest
+            description=(f"{d.subjects} subjects x {d.frames} frames, seed "
                          f"{d.seed}, {d.distribution} PSPI, palsy on {d.palsy_fraction:.0%} of subjects, "
                          f"{layout or d.layout} layout"),
             notes=["Trained on synthetic, computer-drawn faces only: a demonstration, not a clinical model.",
@@ -384,11 +385,6 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _data_description(card: Any) -> str:
-    text = str(card.training_data.get("description", ""))
-    return text.split(": ", 1)[1] if text.startswith("Synthetic faces (data.synth): ") else text
-
-
 def _wall_time(report: dict[str, Any]) -> str:
     threads = f"{report['threads'] or 'default'} CPU threads"
     scratch, reused = report.get("seconds_from_scratch"), report.get("reused") or {}
@@ -416,7 +412,7 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
                else f"MAE {metrics['mae']:.2f}, r {metrics['pearson_r']:.3f}")
         rows.append(f"| `{role}` | {card.architecture} | {spec['kind']} {spec['height']}x{spec['width']} | "
                     f"{card.weights['dtype']}, {card.weights['bytes'] / 1e6:.1f} MB | {val} "
-                    f"(epoch {metrics['best_epoch']}) | {_data_description(card)} |")
+                    f"(epoch {metrics['best_epoch']}) | {card.training_data.get('description', '')} |")
     datasets = recipe["datasets"]
     pain_range = "0-12" if datasets["pain"]["distribution"] == "balanced" else "0-16"
     lines = [
