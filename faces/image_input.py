@@ -43,7 +43,8 @@ def read_image(
 
     ``src`` is a file path, the bytes of an image file, a PIL image or an array: ``(H, W)``,
     ``(H, W, 1)``, ``(H, W, 2)`` (gray + alpha), ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA; ``uint8``,
-    ``uint16`` (scaled by 1/257), ``bool`` or float in ``[0, 1]``.
+    ``uint16`` (scaled by 1/257), ``bool`` or float in ``[0, 1]`` (floats outside it are refused, never
+    clipped: divide 0-255 data by 255 first).
 
     An RGB ``uint8`` array input is returned as it is (not copied).
 
@@ -71,6 +72,15 @@ def read_image(
     return rgb
 
 
+def read_pixels(src: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """A stored image file's pixels for datasets: like :func:`read_image` (same decoding, EXIF
+    orientation and bit-depth scaling, so training and inference see the same values), except that
+    grayscale files (modes ``1``, ``L``, ``I``, ``I;16``, ``F``) stay ``(H, W)`` uint8 and there is no
+    minimum size. Other files are ``(H, W, 3)`` uint8 RGB."""
+    data = _read_file(Path(src)) if isinstance(src, str | Path) else bytes(src)
+    return _read_bytes(data, max_pixels, keep_gray=True)
+
+
 def _read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -80,7 +90,7 @@ def _read_file(path: Path) -> bytes:
         raise NotAnImageError(f"The file '{path.name}' could not be opened (permission denied).") from err
 
 
-def _read_bytes(data: bytes, max_pixels: int) -> np.ndarray:
+def _read_bytes(data: bytes, max_pixels: int, keep_gray: bool = False) -> np.ndarray:
     if not data:
         raise NotAnImageError("The file is empty (0 bytes). Upload a JPEG or PNG photo.")
     with warnings.catch_warnings():
@@ -94,7 +104,10 @@ def _read_bytes(data: bytes, max_pixels: int) -> np.ndarray:
         except (OSError, SyntaxError, ValueError, EOFError) as err:
             raise CorruptImageError(_CORRUPT) from err
         _check_pixel_count(image.width, image.height, max_pixels)
-        return _pil_to_rgb(_decode(image, max_pixels))
+        decoded = _decode(image, max_pixels)
+        if keep_gray and decoded.mode in _GRAY_MODES:
+            return _to_uint8(_gray_values(decoded))
+        return _pil_to_rgb(decoded)
 
 
 def _not_an_image_message(data: bytes) -> str:
@@ -135,17 +148,32 @@ def _too_large(size: tuple[int, int] | None, max_pixels: int) -> ImageTooLargeEr
     )
 
 
+_GRAY_MODES = ("1", "L", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+
+def _gray_values(image: Image.Image) -> np.ndarray:
+    """Samples of a one-channel image in a dtype that says their range: ``I;16*`` files are 16-bit
+    (uint16); 32-bit ``I`` files hold 8-bit values when none exceeds 255 (uint8), else 16-bit ones."""
+    mode = image.mode
+    if mode in ("1", "L"):
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    values = np.asarray(image)
+    if mode.startswith("I;16"):
+        return values.astype(np.uint16)
+    if mode == "I" and values.size and values.min() >= 0:
+        if values.max() <= 255:
+            return values.astype(np.uint8)
+        if values.max() <= 65535:
+            return values.astype(np.uint16)
+    return values
+
+
 def _pil_to_rgb(image: Image.Image) -> np.ndarray:
     mode = image.mode
     if mode == "RGB":
         return np.asarray(image, dtype=np.uint8).copy()
-    if mode.startswith("I"):
-        values = np.asarray(image)
-        if values.size and values.min() >= 0 and values.max() <= 65535:
-            values = values.astype(np.uint16)  # 16-bit samples, whatever container PIL used
-        return _array_to_rgb(values, max_pixels=None)
-    if mode == "F":
-        return _array_to_rgb(np.asarray(image), max_pixels=None)
+    if mode.startswith("I") or mode == "F":
+        return _array_to_rgb(_gray_values(image), max_pixels=None)
     if mode == "P" and "transparency" in image.info or mode in ("PA", "LA", "La", "RGBA", "RGBa"):
         return _composite_on_white(np.asarray(image.convert("RGBA")))
     try:
@@ -171,10 +199,11 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
         if not np.all(np.isfinite(values)):
             raise NotAnImageError(f"{_NOT_AN_IMAGE} (The array contains NaN or infinite values.)")
         low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
-        if low < -1e-3:
-            raise NotAnImageError(f"{_NOT_AN_IMAGE} (Float pixel values must lie in [0, 1].)")
-        scale = 255.0 if high <= 1.0 + 1e-3 else 1.0
-        return np.clip(np.rint(values * scale), 0, 255).astype(np.uint8)
+        if low < -1e-3 or high > 1.0 + 1e-3:
+            raise NotAnImageError(
+                f"{_NOT_AN_IMAGE} (Float pixel values must lie in [0, 1]; these run from {low:.4g} to "
+                f"{high:.4g}. Divide 0-255 values by 255 first.)")
+        return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
     if np.issubdtype(values.dtype, np.integer):
         low, high = int(values.min(initial=0)), int(values.max(initial=0))
         if low < 0 or high > 65535:

@@ -15,6 +15,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from faces.image_input import read_pixels
+
 #: File suffixes the loaders treat as images (case-insensitive).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
@@ -77,11 +79,13 @@ def write_png(path: str | Path, image: np.ndarray) -> Path:
 
 
 def read_image_array(path: str | Path) -> np.ndarray:
-    """Pixels as stored: uint8 ``(H, W)`` for grayscale files, ``(H, W, 3)`` RGB otherwise."""
-    with Image.open(path) as img:
-        if img.mode in ("L", "1", "I;16", "I"):
-            return np.asarray(img.convert("L"))
-        return np.asarray(img.convert("RGB"))
+    """A dataset image as uint8: ``(H, W)`` for grayscale files, ``(H, W, 3)`` RGB otherwise.
+
+    Decoding and bit-depth scaling are those of :func:`faces.read_image`, which reads photos at
+    inference, so a model is trained on the values it later sees (16-bit files are scaled by 1/257, not
+    clipped; 32-bit files holding 8-bit values keep them).
+    """
+    return read_pixels(path)
 
 
 def format_float(value: float) -> str:
