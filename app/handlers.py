@@ -6,7 +6,6 @@ server keeps serving. Uploaded pixels are only held in memory for the length of 
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +51,23 @@ ASYMMETRY_HEADERS = ["Measure", "Value (× inter-ocular distance)", "Points to",
 
 
 def _load(photo: PhotoSource) -> np.ndarray:
-    """Decode the photo in memory through the face stage's checks (size, bombs, corrupt files)."""
-    if isinstance(photo, str) and photo.startswith("data:"):
-        photo = base64.b64decode(photo.split(",", 1)[1])
+    """Decode the photo (file path, data URL, bytes or array) in memory through the face stage's checks
+    (size, bombs, corrupt files, malformed data URLs)."""
     return faces.read_image(photo)
+
+
+def side_request(side: str | None) -> str:
+    """The ``side`` argument of :func:`models.pipeline.assess` for a control value: ``"auto"``, ``"left"``
+    or ``"right"`` (patient sides). Raises ValueError with a message for the page on anything else."""
+    value = SIDE_CHOICES.get(side, side) if isinstance(side, str) else side
+    if value is None or str(value).strip().lower() == "auto":
+        return "auto"
+    try:
+        return Side.parse(value).value
+    except ValueError:
+        choices = ", ".join(f"'{label}'" for label in SIDE_CHOICES)
+        raise ValueError(f"The affected side {str(value)[:40]!r} is not one of {choices} "
+                         "(or 'auto', 'left', 'right': the patient's side).") from None
 
 
 def asymmetry_rows(geometry: faces.FaceGeometry) -> list[list[str]]:
@@ -141,7 +153,7 @@ def _assess(geometry: faces.FaceGeometry, side: str) -> str:
     if bundle is None:
         return f"**No pain model is available**, so only the face geometry is shown. {reason}"
     try:
-        result = assess(geometry=geometry, side=SIDE_CHOICES.get(side, side), models=bundle)
+        result = assess(geometry=geometry, side=side_request(side), models=bundle)
     except AssessmentError as err:
         return f"**Cannot score this face.** {err}"
     return assessment_markdown(result)
@@ -155,6 +167,10 @@ def analyse_face(photo: PhotoSource, mirrored: bool = False, side: str = "auto")
     """
     if photo is None or (isinstance(photo, bytes | str) and len(photo) == 0):
         return FaceView(message=NO_PHOTO_MESSAGE)
+    try:
+        side_request(side)
+    except ValueError as err:
+        return FaceView(message=f"**Cannot assess this photo.** {err}")
     try:
         image = _load(photo)
         geometry = faces.analyse(image, mirrored=bool(mirrored))

@@ -9,7 +9,10 @@ than later. Nothing is written to disk and no image content is logged.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -41,7 +44,8 @@ def read_image(
 ) -> np.ndarray:
     """Read ``src`` into an RGB ``uint8`` array of shape ``(H, W, 3)``.
 
-    ``src`` is a file path, the bytes of an image file, a PIL image or an array: ``(H, W)``,
+    ``src`` is a file path, a ``data:image/...;base64,...`` URL, the bytes of an image file, a PIL image
+    or an array: ``(H, W)``,
     ``(H, W, 1)``, ``(H, W, 2)`` (gray + alpha), ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA; ``uint8``,
     ``uint16`` (scaled by 1/257), ``bool`` or float in ``[0, 1]`` (floats outside it are refused, never
     clipped: divide 0-255 data by 255 first).
@@ -59,6 +63,8 @@ def read_image(
         rgb = _pil_to_rgb(_decode(src, max_pixels))
     elif isinstance(src, bytes | bytearray | memoryview):
         rgb = _read_bytes(bytes(src), max_pixels)
+    elif isinstance(src, str) and src.startswith("data:"):
+        rgb = _read_bytes(decode_data_url(src), max_pixels)
     elif isinstance(src, str | Path):
         rgb = _read_bytes(_read_file(Path(src)), max_pixels)
     else:
@@ -79,6 +85,31 @@ def read_pixels(src: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS
     minimum size. Other files are ``(H, W, 3)`` uint8 RGB."""
     data = _read_file(Path(src)) if isinstance(src, str | Path) else bytes(src)
     return _read_bytes(data, max_pixels, keep_gray=True)
+
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[^;,]*)*)(?P<b64>;base64)?,",
+                       re.ASCII)
+
+
+def decode_data_url(url: str) -> bytes:
+    """The bytes of a base64 ``data:`` URL (as browsers send pasted or dropped images).
+
+    Raises :class:`~faces.errors.NotAnImageError` with its own message for a URL that is not a base64
+    image data URL, or whose payload is not valid base64; an empty payload is reported as an empty file.
+    """
+    match = _DATA_URL.match(url)
+    if match is None or not match.group("b64"):
+        raise NotAnImageError("The data URL is malformed: expected data:image/<type>;base64,<data>. "
+                              "Upload the photo as a file instead.")
+    mime = match.group("mime") or ""
+    if mime and not mime.lower().startswith("image/"):
+        raise NotAnImageError(f"The data URL holds {mime}, not an image. Upload a JPEG or PNG photo.")
+    payload = "".join(url[match.end():].split())
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise NotAnImageError("The data URL is malformed: its image data is not valid base64. "
+                              "Upload the photo as a file instead.") from err
 
 
 def _read_file(path: Path) -> bytes:

@@ -92,6 +92,41 @@ def test_no_photo_asks_for_one():
     assert handlers.analyse_face(b"").message == handlers.NO_PHOTO_MESSAGE
 
 
+@pytest.mark.parametrize("side", ["upper", "patient's middle", "3"])
+def test_invalid_side_value_gets_its_own_message(side, astronaut_png):
+    view = handlers.analyse_face(astronaut_png, side=side)
+    assert not view.ok
+    assert "is not one of" in view.message and "patient's side" in view.message
+    assert handlers.UNEXPECTED_MESSAGE not in view.message
+
+
+@pytest.mark.parametrize("side", ["auto", "Patient's left", "right", "patient-left"])
+def test_valid_side_values_are_read_as_patient_sides(side):
+    assert handlers.side_request(side) in ("auto", "left", "right")
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("data:image/png;base64", "malformed"),
+    ("data:image/png;base64,!!!!not-base64", "not valid base64"),
+    ("data:image/png,rawbytes", "malformed"),
+    ("data:text/plain;base64,aGVsbG8=", "not an image"),
+    ("data:image/png;base64,", "empty"),
+])
+def test_malformed_data_urls_get_their_own_message(url, expected):
+    with pytest.raises(errors.NotAnImageError, match=expected):
+        faces.read_image(url)
+    view = handlers.analyse_face(url)
+    assert not view.ok and expected in view.message
+
+
+def test_a_valid_data_url_reads_as_the_file(astronaut_png):
+    import base64
+
+    url = "data:image/png;base64," + base64.b64encode(astronaut_png).decode()
+    np.testing.assert_array_equal(faces.read_image(url), faces.read_image(astronaut_png))
+    assert handlers.analyse_face(url).ok
+
+
 def test_handler_shows_face_with_patient_side_labels(astronaut_png):
     view = handlers.analyse_face(astronaut_png, mirrored=False)
     assert view.ok, view.message
