@@ -362,6 +362,19 @@ def test_side_labels_reads_patient_wording_and_subject_column(tmp_path: Path) ->
     assert [(r.affected_side, r.subject) for r in records] == [(Side.LEFT, "P1"), (Side.RIGHT, "P1")]
 
 
+def test_side_labels_image_side_convention(tmp_path: Path) -> None:
+    write_side_labels(tmp_path, [("s001_a", _rgb(1), Side.LEFT), ("s002_a", _rgb(2), Side.RIGHT)])
+    as_patient = load_side_labels(tmp_path)
+    as_image = load_side_labels(tmp_path, side_convention="image")
+    assert [r.affected_side for r in as_patient] == [Side.LEFT, Side.RIGHT]
+    # "left" meant the image left of an ordinary photo: the patient's right
+    assert [r.affected_side for r in as_image] == [Side.RIGHT, Side.LEFT]
+    assert as_image.notes["side_convention"] == "image"
+    assert load_any(tmp_path, side_convention="image")[0].affected_side is Side.RIGHT
+    with pytest.raises(ValueError, match="side_convention"):
+        load_side_labels(tmp_path, side_convention="viewer")
+
+
 def test_side_labels_errors(tmp_path: Path) -> None:
     write_side_labels(tmp_path, [("s001_a", _rgb(1), Side.LEFT)])
     write_png(tmp_path / "s009_extra.png", _rgb(2))

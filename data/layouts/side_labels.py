@@ -6,8 +6,10 @@
     <root>/<filename>          full-face images; filename may include sub-folders
 
 ``label`` is the *patient's* affected side: ``left`` or ``right`` (``patient-left`` etc. also read), or
-``skip`` for images to leave out (counted in the returned notes). Every image in the folder needs a row;
-files that are not images (such as ``<stem>.truth.json``) are ignored.
+``skip`` for images to leave out (counted in the returned notes). Datasets whose labels name the *image*
+side (the side of the picture as displayed, in ordinary non-mirrored photos) are read with
+``side_convention="image"``: an image-left label is then the patient's right. Every image in the folder
+needs a row; files that are not images (such as ``<stem>.truth.json``) are ignored.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from data.layouts.common import (
     write_png,
 )
 from data.records import RecordList, SideRecord
-from faces.sides import Side
+from faces.sides import ImageSide, Side, patient_side
 
 DATASET_NAME = "side_labels"
 LABELS_FILE = "labels.csv"
@@ -84,6 +86,7 @@ def load_side_labels(
     subject_pattern: str | re.Pattern[str] | None = DEFAULT_SUBJECT_PATTERN,
     missing_labels: MissingLabels = "error",
     dataset: str = DATASET_NAME,
+    side_convention: str = "patient",
 ) -> RecordList:
     """Read a side-label folder.
 
@@ -94,11 +97,15 @@ def load_side_labels(
         missing_labels: images in the folder without a CSV row: ``"error"`` (lists them) or ``"skip"``
             (``"keep"`` is not possible for side labels and is treated as ``"skip"``).
         dataset: the name recorded in each record.
+        side_convention: ``"patient"`` (labels are patient sides, the default) or ``"image"`` (labels are
+            image sides of non-mirrored photos, converted here to patient sides).
 
     Returns:
         :class:`~data.records.RecordList` of :class:`~data.records.SideRecord` in CSV order; ``notes``
         has ``skip_rows`` (count and files), per-side counts and unlabelled images.
     """
+    if side_convention not in ("patient", "image"):
+        raise ValueError(f"side_convention must be 'patient' or 'image', got {side_convention!r}")
     root = Path(root)
     csv_path = root / LABELS_FILE
     if not csv_path.is_file():
@@ -128,6 +135,8 @@ def load_side_labels(
             continue
         try:
             side = Side.parse(label)
+            if side_convention == "image":
+                side = patient_side(ImageSide(side.value), mirrored=False)
         except ValueError:
             bad_labels.append(f"line {line_no}: {name},{label}")
             continue
@@ -153,6 +162,7 @@ def load_side_labels(
     notes = {
         "layout": "side_labels",
         "root": str(root),
+        "side_convention": side_convention,
         "images": len(records),
         "per_side": {side.value: sum(r.affected_side is side for r in records) for side in Side},
         "skip_rows": {"count": len(skipped), "examples": skipped[:10]},
