@@ -21,6 +21,7 @@ exactly regardless of the input order.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,35 @@ from data.records import R
 _EXAMPLES = 10
 
 SplitUnit = Literal["subject", "frame"]
+
+
+#: A subject-wise split is checked for subject ids that look like frame ids once it has this many frames.
+SUBJECTS_AS_FRAMES_MIN_FRAMES = 10
+#: ... and warned about when the subjects number at least this share of the frames.
+SUBJECTS_AS_FRAMES_SHARE = 0.9
+
+
+class SubjectIdWarning(UserWarning):
+    """Subjects are about as many as frames: subject ids may be frame ids in disguise."""
+
+
+def subject_id_warning(records: Sequence[Any]) -> str | None:
+    """A warning when nearly every frame has its own subject id (None otherwise).
+
+    Subject ids read from file names that carry no person id (``img0001.png``) make every frame its own
+    "subject", which turns a subject-wise split into a frame-wise one without a word. A dataset with
+    one photo per person is fine; the warning says how to tell the two apart.
+    """
+    frames = {r.group for r in records}
+    subjects = {r.subject for r in records}
+    if len(frames) < SUBJECTS_AS_FRAMES_MIN_FRAMES or len(subjects) < SUBJECTS_AS_FRAMES_SHARE * len(frames):
+        return None
+    return (f"{len(subjects)} subjects for {len(frames)} frames: nearly every frame has a subject of its "
+            "own. "
+            "If the subject ids were guessed from file names that carry no person id, this subject-wise "
+            "split is frame-wise in effect (frames of one person can land on both sides); give the loader "
+            "a subject_pattern or a subject column. If the data really has one frame per person, ignore "
+            "this.")
 
 
 class LeakageError(ValueError):
@@ -232,9 +262,14 @@ def check_leakage(
         "verdict": verdict,
         "test_subjects": sorted({r.subject for r in test}),
         "fingerprint": {"train": _fingerprint(train), "test": _fingerprint(test)},
+        "warnings": [],
     }
     if refused:
         raise LeakageError(report)
+    subject_warning = subject_id_warning([*train, *test])
+    if subject_warning is not None:
+        report["warnings"].append(subject_warning)
+        warnings.warn(subject_warning, SubjectIdWarning, stacklevel=2)
     return report
 
 

@@ -11,6 +11,7 @@ from data.records import BinaryPainRecord, HalfRecord, SideRecord
 from data.splits import (
     LeakageError,
     Split,
+    SubjectIdWarning,
     check_leakage,
     cross_dataset,
     kfold,
@@ -224,3 +225,16 @@ def test_bad_arguments() -> None:
         subject_split(records[:1])
     with pytest.raises(ValueError):
         kfold(records, k=1)
+
+
+def test_subject_ids_that_look_like_frame_ids_are_warned_about():
+    one_each = _one_frame_per_subject(20)
+    with pytest.warns(SubjectIdWarning, match="20 subjects for 20 frames"):
+        split = subject_split(one_each, 0.25, seed=0)
+    assert split.leakage["warnings"] and "frame-wise in effect" in split.leakage["warnings"][0]
+
+
+def test_real_subjects_with_several_frames_raise_no_subject_warning(recwarn):
+    split = subject_split(_halves(10, 3), 0.2, seed=0)
+    assert split.leakage["warnings"] == []
+    assert not [w for w in recwarn if issubclass(w.category, SubjectIdWarning)]
