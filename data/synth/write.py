@@ -183,7 +183,8 @@ def write_dataset(out: str | Path, config: SynthConfig, progress: bool = True) -
     manifest = {
         "generator": "data.synth",
         "config": {k: getattr(config, k) for k in SynthConfig.__dataclass_fields__},
-        "layouts": {name: str(_layout_root(out, config, name)) for name in layouts},
+        # folders relative to the manifest: a dataset does not record where it was written
+        "layouts": {name: _layout_root(Path("."), config, name).as_posix() for name in layouts},
         "faces": total,
         "pspi_true_histogram": {str(k): histogram[k] for k in sorted(histogram)},
         "frames_by_palsy_side": dict(sorted(palsy_counts.items())),
