@@ -1,15 +1,25 @@
 """Keep uploaded photos short-lived.
 
 Gradio writes every upload and every image it sends back into a cache folder. The dashboard points that
-cache at a private folder made for this process (mode 0700), has Gradio sweep it often, and removes it
-when the process exits. Nothing else in the app writes image data to disk.
+cache at a private folder made for this process (mode 0700, named after the process id), has Gradio sweep
+it often, and removes it however the process stops:
+
+- a normal exit or Ctrl-C: an ``atexit`` handler;
+- SIGTERM or SIGHUP (a service manager stopping the dashboard, a closed terminal): a signal handler that
+  removes the folder, then exits;
+- a hard kill (SIGKILL, a crash, a power cut) cannot run any handler, so every start first removes the
+  cache folders of earlier dashboard processes that are no longer running (:func:`clear_stale_caches`).
+
+Nothing else in the app writes image data to disk.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -17,15 +27,64 @@ from pathlib import Path
 CACHE_SWEEP_SECONDS = 60
 CACHE_MAX_AGE_SECONDS = 300
 
+CACHE_PREFIX = "strokepain-cache-"
+_OWNER = re.compile(rf"^{re.escape(CACHE_PREFIX)}(?P<pid>\d+)-")
+
 _private_cache: Path | None = None
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a process of another user holds that id
+    return True
+
+
+def clear_stale_caches(parent: Path | None = None) -> list[Path]:
+    """Remove this app's cache folders in ``parent`` (default: the system temporary folder) whose owning
+    process is no longer running; returns the folders removed. Folders of running dashboards are kept."""
+    parent = Path(parent or tempfile.gettempdir())
+    removed = []
+    for folder in parent.glob(f"{CACHE_PREFIX}*"):
+        match = _OWNER.match(folder.name)
+        if match is None or not folder.is_dir() or folder.is_symlink():
+            continue
+        pid = int(match.group("pid"))
+        if pid != os.getpid() and not _running(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def remove_private_cache() -> None:
+    """Delete this process's cache folder (if made) with everything in it."""
+    if _private_cache is not None:
+        shutil.rmtree(_private_cache, ignore_errors=True)
+
+
+def _remove_and_exit(signum: int, _frame: object) -> None:
+    remove_private_cache()
+    raise SystemExit(128 + signum)
+
+
+def remove_cache_on_signals() -> None:
+    """Remove the cache folder when SIGTERM or SIGHUP stops the process (main thread only)."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) in (signal.SIG_DFL, None):
+            signal.signal(signum, _remove_and_exit)
+
+
 def private_cache_dir() -> Path:
-    """Create (once) a private temporary folder for Gradio's cache and register its removal at exit."""
+    """Create (once) a private temporary folder for Gradio's cache, after clearing the folders that
+    stopped dashboards left behind, and register its removal at exit."""
     global _private_cache
     if _private_cache is None:
-        _private_cache = Path(tempfile.mkdtemp(prefix="strokepain-cache-"))
+        clear_stale_caches()
+        _private_cache = Path(tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{os.getpid()}-"))
         os.chmod(_private_cache, 0o700)
         os.environ["GRADIO_TEMP_DIR"] = str(_private_cache)
-        atexit.register(shutil.rmtree, _private_cache, ignore_errors=True)
+        atexit.register(remove_private_cache)
     return _private_cache
