@@ -77,7 +77,14 @@ def test_default_models_load_once_and_verify() -> None:
     assert first.side is not None and first.full_face_pain is not None
     for loaded in first.loaded().values():
         assert loaded.card.weights["sha256"] and loaded.trained_on_synthetic
-        assert loaded.card.metrics["test"]["acceptance"]  # the card carries the held-out test figures
+        test = loaded.card.metrics["test"]  # the card carries the held-out test figures ...
+        assert test["acceptance"] and all(passed is True for passed in test["acceptance"].values()), test
+        # ... and they are the figures behind its acceptance bars
+        pspi = test["pspi"]
+        assert test["side"]["accuracy"] >= 0.95 and test["side"]["n"] == pspi["n"] > 0
+        assert pspi["unaffected_half"]["mae"] <= 0.40 * pspi["mean_baseline"]["mae"]
+        assert pspi["unaffected_half"]["pearson_r"] >= 0.85
+        assert pspi["unaffected_half"]["mae"] < pspi["affected_half"]["mae"]
 
 
 @pytest.mark.parametrize("palsy_side", [Side.LEFT, Side.RIGHT])
