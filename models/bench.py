@@ -21,6 +21,7 @@ the unaffected half. Both run as deployed: faces are detected, dataset landmarks
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -34,6 +35,7 @@ import cv2
 import numpy as np
 import torch
 
+from eval.metrics import accuracy, mae
 from faces.sides import ImageSide, Side, patient_side
 from models.checkpoint import ModelCard, save_checkpoint
 from models.pipeline import ModelBundle, assess, clamp_pspi, load_bundle
@@ -209,17 +211,18 @@ def accuracy_on(data_dir: Path, bundle: ModelBundle, limit: int = 50) -> dict[st
         sided = [r for r in items if r[0] is not None]
         scored = [r for r in items if r[1] is not None]
         report[name] = {
-            "side_accuracy": _mean([r[2] is r[0] for r in sided]),
-            "scored_the_unaffected_half": _mean([r[3] is r[0].opposite for r in sided]),
-            "pspi_mae": _mean([abs(r[4] - r[1]) for r in scored]),
+            "side_accuracy": _rounded(accuracy([r[2] for r in sided], [r[0] for r in sided])),
+            "scored_the_unaffected_half": _rounded(accuracy([r[3] for r in sided],
+                                                            [r[0].opposite for r in sided])),
+            "pspi_mae": _rounded(mae([r[4] for r in scored], [r[1] for r in scored])),
             "n_with_side": len(sided),
             "n_with_pspi": len(scored),
         }
     return report
 
 
-def _mean(values: list[float | bool]) -> float | None:
-    return round(float(np.mean(values)), 4) if values else None
+def _rounded(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
 
 
 def run_bench(weights_dir: Path | None = None, *, repeats: int = 20, threads: int = 2,

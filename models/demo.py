@@ -27,13 +27,14 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eval.metrics import accuracy, regression_metrics
 from faces.sides import Side
 from models.checkpoint import card_path, read_card
 from models.pipeline import WEIGHTS_DIR, ModelBundle, assess, install, load_bundle
@@ -119,10 +120,8 @@ def _truth(image_path: Path) -> dict[str, Any]:
 
 
 def _regression(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    err = pred - true
-    r = float(np.corrcoef(pred, true)[0, 1]) if pred.std() > 0 and true.std() > 0 else math.nan
-    return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err ** 2).mean())), "pearson_r": r,
-            "mean_error": float(err.mean())}
+    found = regression_metrics(pred, true)
+    return {k: found[k] for k in ("mae", "rmse", "pearson_r", "mean_error", "icc_3_1")}
 
 
 def evaluate_pipeline(data_dir: Path, bundle: ModelBundle, *, baseline_pspi: float,
@@ -172,10 +171,11 @@ def evaluate_pipeline(data_dir: Path, bundle: ModelBundle, *, baseline_pspi: flo
         "face_not_found": missed,
         "subjects": len({r["subject"] for r in rows}),
         "side": {
-            "accuracy": float(np.mean([r["predicted"] is r["affected"] for r in sided])),
+            "accuracy": accuracy(_names(r["predicted"] for r in sided), _names(r["affected"] for r in sided)),
             "recall_patient_left": _recall(sided, Side.LEFT),
             "recall_patient_right": _recall(sided, Side.RIGHT),
-            "geometry_rule_accuracy": float(np.mean([r["geometry"] is r["affected"] for r in sided])),
+            "geometry_rule_accuracy": accuracy(_names(r["geometry"] for r in sided),
+                                               _names(r["affected"] for r in sided)),
             "geometry_rule_inconclusive": float(np.mean([r["geometry"] is None for r in sided])),
             "median_top_probability": float(np.nanmedian([r["p_max"] for r in sided])),
             "n": len(sided),
@@ -200,8 +200,13 @@ def evaluate_pipeline(data_dir: Path, bundle: ModelBundle, *, baseline_pspi: flo
 
 
 def _recall(rows: Sequence[dict[str, Any]], side: Side) -> float | None:
-    chosen = [r["predicted"] is side for r in rows if r["affected"] is side]
-    return float(np.mean(chosen)) if chosen else None
+    chosen = [r for r in rows if r["affected"] is side]
+    return accuracy(_names(r["predicted"] for r in chosen), [side.value] * len(chosen)) if chosen else None
+
+
+def _names(sides: Iterable[Side | None]) -> list[str]:
+    """Side values (``"left"`` / ``"right"``), ``"none"`` for no side, for :func:`eval.metrics.accuracy`."""
+    return [side.value if side is not None else "none" for side in sides]
 
 
 ACCEPTANCE = {

@@ -13,15 +13,9 @@ from faces.sides import Side
 from models.checkpoint import load_checkpoint
 from models.preprocess import InputSpec
 from models.registry import build_model
-from models.train import (
-    TrainConfig,
-    TrainingError,
-    augment,
-    compute_metrics,
-    evaluate,
-    run_training,
-    train_one_epoch,
-)
+from models.augment import augment
+from models.epochs import evaluate, train_one_epoch
+from models.train import TrainConfig, TrainingError, run_training, validation_metrics
 
 
 def _half(level: float, rng: np.random.Generator) -> np.ndarray:
@@ -54,7 +48,7 @@ def test_a_few_epochs_lower_the_loss() -> None:
                         generator=torch.Generator().manual_seed(epoch))
     after, outputs = evaluate(model, images, targets, spec, "pain")
     assert after < 0.5 * before
-    metrics = compute_metrics("pain", outputs, targets, targets)
+    metrics = validation_metrics("pain", outputs, targets, targets)
     assert metrics["mae"] < metrics["baseline_mean_mae"]
 
 
@@ -155,6 +149,8 @@ def test_side_training_uses_the_face_stage_and_metrics_per_class(tmp_path) -> No
     result = run_training(config, analyse=fake_analyse)
     assert len(calls) == 24
     assert set(result.metrics["recall"]) == {"patient_left_affected", "patient_right_affected"}
+    assert set(result.metrics["per_class"]) == set(result.metrics["recall"])
+    assert sum(map(sum, result.metrics["confusion"]["matrix"])) == result.metrics["n"]
     assert result.card.class_names == ["patient_left_affected", "patient_right_affected"]
 
 
