@@ -1,0 +1,147 @@
+"""Grad-CAM (captum ``LayerGradCam``, ``relu_attributions=False``) for the side and the pain models.
+
+The map is signed and upsampled **bilinearly** to the model input (captum's own ``interpolate`` defaults
+to nearest, which draws blocks). For PSPI the sign says what raises the score (> 0) and what lowers it.
+
+Layers (:data:`DEFAULT_LAYERS`): the last stage of a network is too coarse for facial regions on our
+small inputs (ResNet18's ``layer4`` is 4 x 2 cells on the 128 x 64 half), so the default is one stage
+earlier where that resolves the regions better on synthetic faces with known changes (measured with
+``python -m explain layers``; see the README's explanation section for the figures).
+
+Side model. The pipeline deploys the mirror-averaged probability (``MirrorConsistentSide``)
+``p_c(x) = 0.5 * (softmax(f(x))_c + softmax(f(flip x))_swap(c))``, so the map is the matching mirror average
+
+    map(x, c) = 0.5 * (cam(x, c) + flip(cam(flip x, swap c))),
+
+which makes ``map(flip x, swap c) == flip(map(x, c))`` exactly: mirroring the face mirrors the map and
+swaps the patient sides. Each pass's score is its log-odds ``z_c - z_other`` (the probability's monotone
+transform; the probability itself saturates at 1 and its gradient underflows to 0 on confident faces).
+
+Jitter averaging (:class:`models.pipeline.JitterAveraged`): ``jitter=True`` computes the map on every
+shifted copy the deployed model averages over and shifts each back before averaging. It is off by default:
+on the demo weights its maps correlate above 0.99 with the unjittered ones (``python -m explain layers``)
+at five times the cost.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from captum.attr import LayerGradCam
+from torch import nn
+from torch.nn import functional
+
+from explain.base import build_explanation
+from explain.types import Explanation, MapSource
+from models.pipeline import JITTER_PX, LoadedModel
+from models.preprocess import flip_tensor
+from models.registry import get_architecture
+
+#: Grad-CAM layer per architecture where it differs from the registry's last stage (``cam_layer``).
+DEFAULT_LAYERS: dict[str, str] = {"resnet18": "layer3", "side_cnn": "features.block3"}
+
+
+def default_layer(architecture: str) -> str:
+    """The module path Grad-CAM hooks by default for ``architecture``."""
+    return DEFAULT_LAYERS.get(architecture, get_architecture(architecture).cam_layer)
+
+
+class _SideLogOdds(nn.Module):
+    """Two-logit side network -> ``(z0 - z1, z1 - z0)``: the log-odds of each class."""
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.network(x)
+        margin = logits[:, 0] - logits[:, 1]
+        return torch.stack([margin, -margin], dim=1)
+
+
+def _shift(batch: torch.Tensor, shifts: list[tuple[float, float]]) -> torch.Tensor:
+    """Copy ``i`` of ``batch`` ``(N, C, H, W)`` moved by ``shifts[i]`` pixels as JitterAveraged moves it
+    (bilinear, border repeated)."""
+    _, _, height, width = batch.shape
+    theta = torch.tensor([[[1.0, 0.0, 2.0 * dx / width], [0.0, 1.0, 2.0 * dy / height]] for dx, dy in shifts],
+                         dtype=batch.dtype, device=batch.device)
+    grid = functional.affine_grid(theta, list(batch.shape), align_corners=False)
+    return functional.grid_sample(batch, grid, padding_mode="border", align_corners=False)
+
+
+def layer_cam(network: nn.Module, layer: nn.Module, inputs: torch.Tensor, targets: list[int],
+              size: tuple[int, int]) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Signed Grad-CAM of ``network`` outputs ``targets`` (one per row of ``inputs``) at ``layer``,
+    upsampled bilinearly to ``size``: ``(N, H, W)`` float32, and the layer's grid ``(rows, cols)``."""
+    cam = LayerGradCam(network, layer)
+    with torch.enable_grad():
+        maps = cam.attribute(inputs, target=targets, relu_attributions=False)
+    grid = (int(maps.shape[-2]), int(maps.shape[-1]))
+    maps = functional.interpolate(maps.detach().float(), size=size, mode="bilinear", align_corners=False)
+    return maps[:, 0], grid
+
+
+class GradCamExplainer:
+    """Grad-CAM explainer (see the module docstring). ``layer`` overrides :func:`default_layer`."""
+
+    method = "gradcam"
+
+    def __init__(self, layer: str | None = None, jitter: bool = False) -> None:
+        self.layer = layer
+        self.jitter = jitter
+
+    def input_map(self, model: LoadedModel, inputs: torch.Tensor, target: int, *, layer: str | None = None,
+                  jitter: bool | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """The ``(h, w)`` signed map over ``inputs`` ``(1, 3, h, w)`` and the parameters used."""
+        network = model.network.eval()
+        layer_name = layer or self.layer or default_layer(model.card.architecture)
+        module = network.get_submodule(layer_name)
+        use_jitter = self.jitter if jitter is None else jitter
+        size = tuple(inputs.shape[-2:])
+        x = inputs.to(model.device).float()
+        side = model.role == "side"
+        if side:
+            network = _SideLogOdds(network)
+            batch, targets = torch.cat([x, flip_tensor(x)]), [target, 1 - target]
+        else:
+            batch, targets = x, [target]
+        shifts = [(0.0, 0.0)]
+        if use_jitter:
+            s = JITTER_PX
+            shifts = [(0.0, 0.0), (s, 0.0), (-s, 0.0), (0.0, s), (0.0, -s)]
+            rows = len(batch)
+            batch = _shift(batch.repeat_interleave(len(shifts), 0), shifts * rows)
+            targets = [t for t in targets for _ in shifts]
+        maps, grid = layer_cam(network, module, batch.contiguous(), targets, size)
+        if use_jitter:
+            maps = _shift(maps[:, None], [(-dx, -dy) for dx, dy in shifts] * (len(maps) // len(shifts)))[:, 0]
+            maps = maps.reshape(-1, len(shifts), *size).mean(dim=1)
+        result = 0.5 * (maps[0] + flip_tensor(maps[1])) if side else maps[0]
+        params = {"layer": layer_name, "layer_grid": list(grid), "upsampling": "bilinear",
+                  "relu_attributions": False, "mirror_averaged": side,
+                  "jitter_px": JITTER_PX if use_jitter else 0.0,
+                  "score": "log-odds per pass" if side else "raw output"}
+        return result.cpu().numpy().astype(np.float32), params
+
+    def attribute(self, model: LoadedModel, inputs: torch.Tensor, target: int | None = None, *,
+                  source: MapSource, **params: Any) -> Explanation:
+        """Grad-CAM explanation of ``model``'s output ``target`` on ``inputs`` (see :class:`Explainer`).
+
+        ``params``: ``layer`` (module path) and ``jitter`` (bool) override the explainer's settings.
+        """
+        started = time.perf_counter()
+        unknown = set(params) - {"layer", "jitter"}
+        if unknown:
+            raise TypeError(f"Grad-CAM takes layer= and jitter=, not {', '.join(sorted(unknown))}")
+        if target is None:
+            with torch.no_grad():
+                target = 0 if model.role != "side" else int(model.model(inputs.to(model.device)).argmax())
+        input_map, used = self.input_map(model, inputs, int(target), **params)
+        return build_explanation(self.method, model, inputs, int(target), source, input_map, params=used,
+                                 started=started)
+
+
+__all__ = ["DEFAULT_LAYERS", "GradCamExplainer", "default_layer", "layer_cam"]
