@@ -141,7 +141,7 @@ def analyse(
         aligned_points = apply_affine(photo_to_aligned, points)
         midline_x = estimate_midline_x(aligned_points)
     with _step(timings, "regions"):
-        regions = region_masks(aligned_points, midline_x, size, mirrored)
+        regions = region_masks(aligned_points, (size, size), mirrored)
     with _step(timings, "halves"):
         halves = {
             side: _cut_half(side, size, warp_source, photo_to_aligned, aligned_points, midline_x, regions,
