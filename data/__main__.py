@@ -3,7 +3,9 @@
 ``python -m data synth --out DIR ...``  write a synthetic dataset in one or all layouts;
 ``python -m data sheet --out PNG``      write a contact sheet of the synthetic faces;
 ``python -m data bench-synth [--dlib]`` measure synthetic rendering speed (faces per second, one core) and,
-                                       with --dlib, how well dlib finds and fits the rendered faces.
+                                       with --dlib, how well dlib finds and fits the rendered faces;
+``python -m data fit-au-proxy``         fit the landmark pain estimate (faces/au_proxy.json) on synthetic
+                                       faces with dlib landmarks and test it on other subjects.
 """
 
 from __future__ import annotations
@@ -82,6 +84,38 @@ def _dlib_on_renders(faces: Sequence) -> None:
     print(line)
 
 
+def _fit_au_proxy(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from data.au_fit import collect, evaluate, fit_model
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    train = collect(args.subjects, args.frames, args.seed, progress=not args.quiet)
+    test = collect(args.test_subjects, args.frames, args.test_seed, progress=not args.quiet)
+    model = fit_model(train)
+    report = evaluate(model, test, float(train.pspi.mean()))
+    model["fitted_on"] = {
+        "data": "synthetic faces (data.synth), landmarks fitted by dlib, one sample per patient half",
+        "subjects": args.subjects, "frames_per_subject": args.frames, "seed": args.seed,
+        "halves": len(train), "distributions": ["unbc", "balanced"],
+        "command": (f"python -m data fit-au-proxy --out {args.out} --subjects {args.subjects} --frames "
+                    f"{args.frames} --seed {args.seed} --test-subjects {args.test_subjects} "
+                    f"--test-seed {args.test_seed}"),
+    }
+    model["test"] = {"seed": args.test_seed, "note": "subject-wise: other subjects than the fit", **report}
+    Path(args.out).write_text(json.dumps(model, indent=1) + "\n")
+    print(f"wrote {args.out}: fitted on {len(train)} halves of {args.subjects} subjects (seed {args.seed})")
+    print(f"test on {report['halves']} halves of {report['subjects']} other subjects "
+          f"(seed {args.test_seed}): "
+          f"PSPI MAE {report['pspi_mae']:.2f} (95% CI {report['pspi_mae_95ci'][0]:.2f}-"
+          f"{report['pspi_mae_95ci'][1]:.2f}), Pearson r {report['pspi_pearson_r']:.3f}; "
+          f"mean predictor MAE {report['mean_baseline_mae']:.2f}")
+    print("per-term MAE:", ", ".join(f"{k} {v:.2f}" for k, v in report["term_mae"].items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m data", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--dlib", action="store_true",
                        help="also run dlib detection and landmarks on the renders and compare with the truth")
     bench.set_defaults(func=_bench)
+    fit = sub.add_parser("fit-au-proxy", help="fit the landmark pain estimate on synthetic faces")
+    fit.add_argument("--out", default="faces/au_proxy.json")
+    fit.add_argument("--subjects", type=int, default=150)
+    fit.add_argument("--frames", type=int, default=8,
+                     help="frames per subject (half UNBC-like, half balanced)")
+    fit.add_argument("--seed", type=int, default=301)
+    fit.add_argument("--test-subjects", type=int, default=40)
+    fit.add_argument("--test-seed", type=int, default=4711, help="seed of the held-out test subjects")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(func=_fit_au_proxy)
     return parser
 
 
