@@ -1,0 +1,78 @@
+"""The real-photo stress benchmark runs end to end on two photos and summarises honestly."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from data.photos import offline_photos
+from eval import realcheck
+
+
+def test_photo_split_is_fixed_and_disjoint() -> None:
+    development = offline_photos("development")
+    held_out = offline_photos("held_out")
+    names_dev, names_held = {p.name for p in development}, {p.name for p in held_out}
+    assert not names_dev & names_held
+    assert "astronaut" in names_dev and "lfw-000" in names_dev and "lfw-001" in names_held
+    assert all(p.image.dtype == np.uint8 and p.image.ndim == 3 for p in development[:5])
+    assert [p.name for p in offline_photos("held_out")] == [p.name for p in held_out]
+
+
+def _palsy_rows(correct: list[bool | None]) -> list[dict]:
+    return [{"kind": "central", "side": "left", "severity": 1.0, "face_found": c is not None,
+             "model_correct": bool(c), "geometry_correct": False} for c in correct]
+
+
+def _record(name: str, pspi: float, rho: float, other: float | None, moved: float | None) -> dict:
+    return {
+        "name": name, "part": "held_out", "face_found": True,
+        "unedited": {"pspi": pspi, "pspi_full_face": pspi, "landmark_pspi": 1.0},
+        "palsy": _palsy_rows([True, None]),
+        "graded": {"spearman": rho, "landmark_spearman": math.nan},
+        "one_sided": {"left": {"other_half_moved": other, "edited_half_rise": 3.0,
+                               "landmark_other_half_moved": 0.1, "landmark_edited_half_rise": 1.0},
+                      "right": {"face_found": False}},
+        "stability": {str(w): {"max_moved": moved, "landmark_max_moved": 0.2} for w in realcheck.FACE_WIDTHS},
+    }
+
+
+def test_summary_counts_misses_as_failures() -> None:
+    records = [_record("a", 1.0, 0.95, 0.2, 0.1), _record("b", 5.0, math.nan, 0.9, None),
+               {"name": "c", "part": "held_out", "face_found": False}]
+    summary = realcheck.summarise(records)
+    assert summary["photos"] == 3 and summary["faces_found"] == 2 and summary["no_face"] == ["c"]
+    assert summary["side_accuracy"]["full_severity"]["model"] == 0.5  # a palsy photo without a face is a miss
+    assert summary["side_accuracy"]["full_severity"]["geometry"] == 0.0
+    assert summary["unedited"]["pspi"]["median"] == 3.0 and summary["unedited"]["pspi"]["max"] == 5.0
+    assert summary["unedited"]["pspi"]["share_within_target"] == 0.5
+    assert summary["graded_spearman"]["network"]["share_within_target"] == 0.5
+    assert summary["graded_spearman"]["landmark"]["median"] is None
+    assert summary["one_sided"]["other_half_moved"]["share_within_target"] == 0.25
+    assert summary["stability"]["80"]["network"]["share_within_target"] == 0.5
+    text = realcheck.table({"held_out": summary})
+    assert "held_out" in text and ">= 0.95" in text and "2/3" in text
+
+
+def test_benchmark_runs_on_two_photos(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(realcheck, "SEVERITIES", (1.0,))
+    monkeypatch.setattr(realcheck, "PALSY_KINDS", ("peripheral",))
+    monkeypatch.setattr(realcheck, "STRENGTHS", (0.0, 0.5, 1.0))
+    monkeypatch.setattr(realcheck, "FACE_WIDTHS", (80,))
+    out = tmp_path / "realcheck.json"
+    code = realcheck.main(["--part", "development", "--limit", "2", "--out", str(out), "--quiet"])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert [r["name"] for r in report["photos"]] == ["astronaut", "astronaut-grey"]
+    photo = report["photos"][0]
+    assert photo["face_found"] and len(photo["palsy"]) == 2
+    assert {row["side"] for row in photo["palsy"]} == {"left", "right"}
+    assert len(photo["graded"]["pspi"]) == 3 and all(0 <= v <= 16 for v in photo["graded"]["pspi"])
+    assert set(photo["one_sided"]) == {"left", "right"}
+    assert photo["stability"]["80"]["face_width_px"] == pytest.approx(80, abs=1)
+    summary = report["summary"]["development"]
+    assert summary["faces_found"] == 2 and summary["side_accuracy"]["full_severity"]["n"] == 4
+    assert "side accuracy" in capsys.readouterr().out
