@@ -38,6 +38,7 @@ MIDLINE_UPPER_LIP, MIDLINE_INNER_UPPER = 51, 62
 N_HELPERS_PER_SIDE = 7  # five forehead points, one cheek point, one nasolabial point
 FOREHEAD_RISE = 0.35  # forehead helper points sit this far (inter-ocular units) above each brow point
 RING_SCALE = 1.45  # the fixed ring is the jaw and forehead outline scaled about the face centre
+LID_GAP = 0.012  # narrowest lid opening an edit leaves (inter-ocular units); AU43 shuts down to it
 
 
 @dataclass(frozen=True)
@@ -155,9 +156,22 @@ def au_moves(frame: FaceFrame, side: ImageSide, n_points: int, aus: Mapping[str,
     _add(moves, (MIDLINE_UPPER_LIP, MIDLINE_INNER_UPPER), frame.vector(side, 0.0, -0.034 * t10))
     _add(moves, index["corner"], frame.vector(side, 0.0, -0.016 * t10))
     _add(moves, index["inner_corner"], frame.vector(side, 0.0, -0.021 * t10))
+    _keep_lids_apart(moves, current, frame, side)
     if closure > 0:
         lower = current[list(index["lower_lid"])] + moves[list(index["lower_lid"])]
         upper = current[list(index["upper_lid"])] + moves[list(index["upper_lid"])]
-        shut = lower - 0.012 * frame.inter_ocular * frame.down
+        shut = lower - LID_GAP * frame.inter_ocular * frame.down
         moves[list(index["upper_lid"])] += closure * (shut - upper)
     return moves
+
+
+def _keep_lids_apart(moves: np.ndarray, current: np.ndarray, frame: FaceFrame, side: ImageSide) -> None:
+    """Stop a rising lower lid :data:`LID_GAP` below the upper lid (or at the gap it had, if smaller),
+    so narrowing a small eye never folds the lids over each other."""
+    index = SIDE_INDEX[side]
+    for upper, lower in zip(index["upper_lid"], index["lower_lid"], strict=True):
+        before = float((current[lower] - current[upper]) @ frame.down)
+        after = float((current[lower] + moves[lower] - current[upper] - moves[upper]) @ frame.down)
+        floor = min(LID_GAP * frame.inter_ocular, max(before, 0.0))
+        if after < floor:
+            moves[lower] += (floor - after) * frame.down

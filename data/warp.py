@@ -7,8 +7,9 @@ sampling position comes from the affine of the (target) triangle that contains i
 rasterised into an index map with OpenCV and the affines are applied to all pixels at once with numpy,
 so there is no per-pixel Python loop. The map is continuous across triangle edges (neighbouring affines
 agree on a shared edge), so nothing tears; a light Gaussian blur of the displacement field then softens
-the creases along edges. Four image corners and the edge midpoints are always added as fixed anchors, so
-the triangles cover the whole frame and pixels far from any moved point stay where they are.
+the creases along edges. The four image corners and the edge midpoints are added as fixed anchors
+(those the control points do not already enclose), so the triangles cover the whole frame and pixels far
+from any moved point stay where they are.
 
 A warp whose moved triangles would fold over (change orientation) is refused with ``ValueError``: it
 would duplicate or hide skin rather than move it.
@@ -61,11 +62,12 @@ def displacement_field(source: np.ndarray, target: np.ndarray, height: int, widt
     added here). Output pixel ``(x, y)`` takes its value from ``(map_x[y, x], map_y[y, x])`` in the
     input. ``smooth_sigma`` (pixels) blurs the displacement, not the pixels.
     """
-    anchors = frame_anchors(height, width)
-    source = np.vstack([np.asarray(source, dtype=np.float64), anchors])
-    target = np.vstack([np.asarray(target, dtype=np.float64), anchors])
+    source, target = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
     if source.shape != target.shape:
         raise ValueError(f"source and target differ in shape: {source.shape} vs {target.shape}")
+    anchors = frame_anchors(height, width)
+    anchors = anchors[Delaunay(source).find_simplex(anchors) < 0]  # those the points already enclose
+    source, target = np.vstack([source, anchors]), np.vstack([target, anchors])
     triangles = Delaunay(source).simplices
     before = _signed_areas(source, triangles)
     triangles, before = triangles[np.abs(before) > 1e-6], before[np.abs(before) > 1e-6]

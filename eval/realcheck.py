@@ -73,12 +73,24 @@ class PhotoRun:
     def __init__(self, photo: Any, assess: Callable[..., Any]) -> None:
         self.photo, self.assess = photo, assess
 
-    def _try(self, image: np.ndarray, **kwargs: Any) -> Any | None:
+    def _try(self, image: np.ndarray | None, **kwargs: Any) -> Any | None:
+        """The assessment, or None when no face is found (or the edit could not be made)."""
         from faces.errors import FaceInputError
 
+        if image is None:
+            return None
         try:
             return self.assess(image, **kwargs)
         except FaceInputError:
+            return None
+
+    def _edit(self, landmarks: np.ndarray, **edit: Any) -> np.ndarray | None:
+        """The edited photo, or None when the edit would fold the face mesh (counted as a miss)."""
+        from data.realedit import edit_photo
+
+        try:
+            return edit_photo(self.photo.image, landmarks=landmarks, **edit).image
+        except ValueError:
             return None
 
     def run(self) -> dict[str, Any]:
@@ -113,7 +125,6 @@ class PhotoRun:
         return record
 
     def _palsy(self, landmarks: np.ndarray) -> list[dict[str, Any]]:
-        from data.realedit import edit_photo
         from data.synth.aus import Palsy
         from faces.sides import Side
 
@@ -122,7 +133,7 @@ class PhotoRun:
             for side in Side:
                 for severity in SEVERITIES:
                     palsy = Palsy(side, severity, kind)
-                    result = self._try(edit_photo(self.photo.image, palsy=palsy, landmarks=landmarks).image)
+                    result = self._try(self._edit(landmarks, palsy=palsy))
                     model = None if result is None else result.side_model_choice
                     geometric = None if result is None else result.geometry.asymmetry.points_to
                     rows.append({"kind": kind, "side": side.value, "severity": severity,
@@ -133,7 +144,7 @@ class PhotoRun:
     def _graded(self, landmarks: np.ndarray, base: Any) -> dict[str, Any]:
         from scipy.stats import spearmanr
 
-        from data.realedit import edit_photo, pain_aus
+        from data.realedit import pain_aus
         from faces.sides import Side
 
         network, landmark = [], []
@@ -142,7 +153,7 @@ class PhotoRun:
                 result = base
             else:
                 aus = {side: pain_aus(strength) for side in Side}
-                result = self._try(edit_photo(self.photo.image, aus=aus, landmarks=landmarks).image)
+                result = self._try(self._edit(landmarks, aus=aus))
             network.append(math.nan if result is None else result.pspi.unaffected_half)
             landmark.append(math.nan if result is None else _landmark_scores(result)[result.unaffected_side])
 
@@ -156,9 +167,9 @@ class PhotoRun:
                 "spearman": round(rho(network), 4), "landmark_spearman": round(rho(landmark), 4)}
 
     def _one_sided(self, landmarks: np.ndarray, side: Any, net_base: dict, lm_base: dict) -> dict[str, Any]:
-        from data.realedit import edit_photo, pain_aus
+        from data.realedit import pain_aus
 
-        result = self._try(edit_photo(self.photo.image, aus={side: pain_aus(1.0)}, landmarks=landmarks).image)
+        result = self._try(self._edit(landmarks, aus={side: pain_aus(1.0)}))
         if result is None:
             return {"face_found": False}
         net, lm = _half_scores(result), _landmark_scores(result)

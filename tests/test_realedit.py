@@ -116,3 +116,13 @@ def test_warp_moves_pixels_with_the_points_and_refuses_folds() -> None:
     folded[0] = (50.0, 32.0)
     with pytest.raises(ValueError, match="fold"):
         piecewise_affine_warp(image, source, folded)
+
+
+def test_narrowing_a_nearly_shut_eye_keeps_the_lids_apart(portrait) -> None:
+    photo, points = portrait
+    squinting = points.copy()
+    squinting[[41, 40]] = squinting[[37, 38]] + (0.0, 1.0)  # lower lids one pixel under the upper lids
+    truth = edit_photo(photo, aus={Side.RIGHT: pain_aus(1.0)}, landmarks=squinting).truth
+    after = truth.landmarks_after
+    down = FaceFrame.of(squinting).down
+    assert np.all((after[[41, 40]] - after[[37, 38]]) @ down > 0)
