@@ -378,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--part", default="held_out", choices=("development", "held_out", "all"),
                         help="which part of the fixed photo split (published figures: held_out)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many photos per run")
+    parser.add_argument("--names", default=None, help="only these photos (comma-separated names)")
     parser.add_argument("--lfw-size", type=int, default=250, help="pixels the LFW crops are enlarged to")
     parser.add_argument("--out", default="build/realcheck.json", help="JSON report")
     parser.add_argument("--weights", default=None, help="weights folder (default: the shipped demo weights)")
@@ -396,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     photos = offline_photos(args.part, lfw_size=args.lfw_size)
+    if args.names:
+        wanted = {name.strip() for name in args.names.split(",")}
+        photos = [p for p in photos if p.name in wanted]
     if args.limit is not None:
         photos = photos[:args.limit]
     if not photos:
