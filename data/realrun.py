@@ -1,0 +1,218 @@
+"""The edit protocol of the real-photo stress benchmark, run on one photo at a time.
+
+:class:`PhotoRun` edits one photo in every way a :class:`RealProtocol` lists (:mod:`data.realedit`) and
+records what a pipeline call said about each edit, with the landmark pain estimate
+(:mod:`faces.au_proxy`) read beside the network every time. The pipeline is passed in (a callable taking
+the photo and keyword arguments such as ``mirrored``, returning an assessment), so this module needs no
+model; :mod:`eval.realcheck` runs it with the shipped models and summarises the records.
+
+Per photo:
+
+- **palsy**: each palsy kind on each patient side at each severity: is the affected side found by the
+  side model, and by the geometric asymmetry measures?
+- **unedited**: the PSPI reported for the unaffected half (and the full face) of a face not in pain;
+- **graded pain**: AU4, AU6, AU7, AU9 and AU10 on both sides at each strength (intensity 5 x strength):
+  the reported PSPI and the Spearman correlation with the strength;
+- **one-sided pain**: the same expression at full strength on one patient side: how far the other half's
+  score moves (it should not) and how far the edited half's rises;
+- **stability**: the photo shrunk so the face (jaw outline, iBUG 0 to 16) is so many pixels wide, then
+  mirrored (assessed with ``mirrored=True``, so patient sides stay put) and rolled by +-8 degrees: how
+  far the PSPI of the same patient half moves.
+
+A photo in which no face is found, or an edit that cannot be made, gives a record that says so; the
+summary counts it as a miss.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from data.photos import Photo
+from data.realedit import edit_photo, pain_aus
+from data.synth.aus import Palsy
+from faces.au_proxy import estimate_pain
+from faces.errors import FaceInputError
+from faces.sides import Side
+
+
+@dataclass(frozen=True)
+class RealProtocol:
+    """Which edits and variants each photo gets."""
+
+    severities: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    palsy_kinds: tuple[str, ...] = ("central", "peripheral")
+    strengths: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    face_widths: tuple[int, ...] = (80, 120)
+    roll_degrees: float = 8.0
+
+    @classmethod
+    def quick(cls) -> RealProtocol:
+        """A reduced protocol for smoke tests: full severity, peripheral palsy, two strengths, 80 px."""
+        return cls(severities=(1.0,), palsy_kinds=("peripheral",), strengths=(0.0, 1.0), face_widths=(80,))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severities": list(self.severities), "palsy_kinds": list(self.palsy_kinds),
+                "strengths": list(self.strengths), "face_widths_px": list(self.face_widths),
+                "roll_degrees": self.roll_degrees,
+                "graded_edit": "AU4, AU6, AU7, AU9, AU10 at 5 x strength on both patient sides",
+                "reported_pspi": "the unaffected half's PSPI with the side chosen by the side model"}
+
+
+def _half_scores(assessment: Any) -> dict[Any, float]:
+    """Clamped PSPI per patient half of an assessment (both halves are always scored)."""
+    return {assessment.unaffected_side: assessment.pspi.unaffected_half,
+            assessment.affected_side: assessment.pspi.affected_half}
+
+
+def _landmark_scores(assessment: Any) -> dict[Any, float]:
+    geometry = assessment.geometry
+    estimates = estimate_pain(geometry.aligned_landmarks, geometry.mirrored)
+    return {side: estimate.pspi for side, estimate in estimates.items()}
+
+
+def _face_width(landmarks: np.ndarray) -> float:
+    return float(np.linalg.norm(landmarks[16] - landmarks[0]))
+
+
+def _roll(image: np.ndarray, landmarks: np.ndarray, degrees: float) -> np.ndarray:
+    centre = tuple(float(v) for v in landmarks.mean(axis=0))
+    matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
+    return cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+class PhotoRun:
+    """Runs ``protocol`` on one photo; ``assess`` is the pipeline call ``assess(image, **kwargs)``."""
+
+    def __init__(self, photo: Photo, assess: Callable[..., Any],
+                 protocol: RealProtocol | None = None) -> None:
+        self.photo, self.assess = photo, assess
+        self.protocol = protocol or RealProtocol()
+
+    def _try(self, image: np.ndarray | None, **kwargs: Any) -> Any | None:
+        """The assessment, or None when no face is found (or the edit could not be made)."""
+        if image is None:
+            return None
+        try:
+            return self.assess(image, **kwargs)
+        except FaceInputError:
+            return None
+
+    def _edit(self, landmarks: np.ndarray, **edit: Any) -> np.ndarray | None:
+        """The edited photo, or None when the edit would fold the face mesh (counted as a miss)."""
+        try:
+            return edit_photo(self.photo.image, landmarks=landmarks, **edit).image
+        except ValueError:
+            return None
+
+    def run(self) -> dict[str, Any]:
+        """The JSON-ready record of this photo."""
+        photo = self.photo
+        record: dict[str, Any] = {"name": photo.name, "part": photo.part, "source": photo.source}
+        base = self._try(self.photo.image)
+        if base is None:
+            record["face_found"] = False
+            return record
+        record["face_found"] = True
+        landmarks = base.geometry.landmarks
+        record["face_width_px"] = round(_face_width(landmarks), 1)
+        lm_base = _landmark_scores(base)
+        net_base = _half_scores(base)
+        record["unedited"] = {
+            "scored_side": base.unaffected_side.value, "pspi": round(base.pspi.unaffected_half, 3),
+            "pspi_full_face": round(base.pspi.full_face, 3),
+            "pspi_halves": {s.value: round(v, 3) for s, v in net_base.items()},
+            "landmark_pspi": round(lm_base[base.unaffected_side], 3),
+            "landmark_halves": {s.value: round(v, 3) for s, v in lm_base.items()},
+            "side_model_choice": base.side_model_choice.value if base.side_model_choice else None,
+            "side_confidence": (round(max(base.side_probabilities.values()), 3)
+                                if base.side_probabilities else None),
+        }
+        record["palsy"] = self._palsy(landmarks)
+        record["graded"] = self._graded(landmarks, base)
+        record["one_sided"] = {side.value: self._one_sided(landmarks, side, net_base, lm_base)
+                               for side in Side}
+        record["stability"] = {str(w): self._stability(landmarks, w) for w in self.protocol.face_widths}
+        return record
+
+    def _palsy(self, landmarks: np.ndarray) -> list[dict[str, Any]]:
+        rows = []
+        for kind in self.protocol.palsy_kinds:
+            for side in Side:
+                for severity in self.protocol.severities:
+                    palsy = Palsy(side, severity, kind)
+                    result = self._try(self._edit(landmarks, palsy=palsy))
+                    model = None if result is None else result.side_model_choice
+                    geometric = None if result is None else result.geometry.asymmetry.points_to
+                    rows.append({"kind": kind, "side": side.value, "severity": severity,
+                                 "face_found": result is not None,
+                                 "model_correct": model is side, "geometry_correct": geometric is side})
+        return rows
+
+    def _graded(self, landmarks: np.ndarray, base: Any) -> dict[str, Any]:
+        from scipy.stats import spearmanr
+
+        strengths = self.protocol.strengths
+        network, landmark = [], []
+        for strength in strengths:
+            if strength == 0:
+                result = base
+            else:
+                aus = {side: pain_aus(strength) for side in Side}
+                result = self._try(self._edit(landmarks, aus=aus))
+            network.append(math.nan if result is None else result.pspi.unaffected_half)
+            landmark.append(math.nan if result is None else _landmark_scores(result)[result.unaffected_side])
+
+        def rho(values: list[float]) -> float:
+            if any(math.isnan(v) for v in values) or np.ptp(values) == 0:
+                return math.nan
+            return float(spearmanr(strengths, values).statistic)
+
+        return {"strengths": list(strengths), "pspi": [round(v, 3) for v in network],
+                "landmark_pspi": [round(v, 3) for v in landmark],
+                "spearman": round(rho(network), 4), "landmark_spearman": round(rho(landmark), 4)}
+
+    def _one_sided(self, landmarks: np.ndarray, side: Side, net_base: dict, lm_base: dict) -> dict[str, Any]:
+        result = self._try(self._edit(landmarks, aus={side: pain_aus(1.0)}))
+        if result is None:
+            return {"face_found": False}
+        net, lm = _half_scores(result), _landmark_scores(result)
+        other = side.opposite
+        return {"face_found": True,
+                "edited_half_rise": round(net[side] - net_base[side], 3),
+                "other_half_moved": round(abs(net[other] - net_base[other]), 3),
+                "landmark_edited_half_rise": round(lm[side] - lm_base[side], 3),
+                "landmark_other_half_moved": round(abs(lm[other] - lm_base[other]), 3)}
+
+    def _stability(self, landmarks: np.ndarray, width: int) -> dict[str, Any]:
+        scale = min(1.0, width / max(_face_width(landmarks), 1.0))
+        image = self.photo.image
+        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        small_points = landmarks * scale
+        base = self._try(small)
+        if base is None:
+            return {"face_found": False}
+        side = base.unaffected_side
+        net0, lm0 = _half_scores(base)[side], _landmark_scores(base)[side]
+        variants = {"mirror": (np.ascontiguousarray(small[:, ::-1]), True),
+                    "roll+": (_roll(small, small_points, self.protocol.roll_degrees), False),
+                    "roll-": (_roll(small, small_points, -self.protocol.roll_degrees), False)}
+        moved: dict[str, float | None] = {}
+        lm_moved: dict[str, float | None] = {}
+        for name, (variant, mirrored) in variants.items():
+            result = self._try(variant, mirrored=mirrored)
+            moved[name] = None if result is None else round(abs(_half_scores(result)[side] - net0), 3)
+            lm_moved[name] = None if result is None else round(abs(_landmark_scores(result)[side] - lm0), 3)
+        found = [v for v in moved.values() if v is not None]
+        lm_found = [v for v in lm_moved.values() if v is not None]
+        return {"face_found": True, "face_width_px": round(_face_width(small_points), 1),
+                "pspi": round(net0, 3), "moved": moved, "landmark_moved": lm_moved,
+                "max_moved": max(found) if len(found) == len(moved) else None,
+                "landmark_max_moved": max(lm_found) if len(lm_found) == len(lm_moved) else None}
