@@ -1,8 +1,9 @@
 """Keep uploaded photos short-lived.
 
 Gradio writes every upload and every image it sends back into a cache folder. The dashboard points that
-cache at a private folder made for this process (mode 0700, named after the process id), has Gradio sweep
-it often, and removes it however the process stops:
+cache at a private folder made for this process (mode 0700, named after the process id), deletes each
+upload as soon as it has been read, has Gradio sweep the images it sends back every 30 seconds, and
+removes the folder however the process stops:
 
 - a normal exit or Ctrl-C: an ``atexit`` handler;
 - SIGTERM or SIGHUP (a service manager stopping the dashboard, a closed terminal): a signal handler that
@@ -24,8 +25,9 @@ import tempfile
 from pathlib import Path
 
 # Gradio's delete_cache: (how often to sweep, in seconds; delete files older than this, in seconds).
-CACHE_SWEEP_SECONDS = 60
-CACHE_MAX_AGE_SECONDS = 300
+# Uploads are deleted as soon as they are read (forget_upload); the sweep removes the images sent back.
+CACHE_SWEEP_SECONDS = 30
+CACHE_MAX_AGE_SECONDS = 120
 
 CACHE_PREFIX = "strokepain-cache-"
 _OWNER = re.compile(rf"^{re.escape(CACHE_PREFIX)}(?P<pid>\d+)-")
@@ -75,6 +77,28 @@ def remove_cache_on_signals() -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) in (signal.SIG_DFL, None):
             signal.signal(signum, _remove_and_exit)
+
+
+def forget_upload(path: Path) -> bool:
+    """Delete an upload's cached copy (and the folder Gradio made for it) as soon as it has been read.
+
+    Only files inside this process's private cache are touched; anything else (a bundled example served
+    from its own folder) is left alone. Returns True when something was deleted.
+    """
+    if _private_cache is None:
+        return False
+    try:
+        target = Path(path).resolve()
+        target.relative_to(_private_cache.resolve())
+    except (OSError, ValueError):
+        return False
+    if not target.is_file():
+        return False
+    target.unlink(missing_ok=True)
+    folder = target.parent
+    if folder != _private_cache.resolve() and not any(folder.iterdir()):
+        folder.rmdir()
+    return True
 
 
 def private_cache_dir() -> Path:

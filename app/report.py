@@ -2,7 +2,7 @@
 
 Nothing is written to disk: the page offers both as ``data:`` links (the browser saves them), so the
 report of a patient photo never passes through the server's file cache. The HTML page holds its images
-as embedded PNGs and needs no network.
+as embedded JPEGs and needs no network.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ REPORT_NOTE = ("Research software, not a medical device. The demo models were tr
                "computer-drawn faces, not on patients. Sides are the patient's anatomical sides.")
 
 
-def png_data_uri(image: np.ndarray) -> str:
-    """``data:image/png;base64,...`` of an RGB uint8 ``(H, W, 3)`` image."""
+def image_data_uri(image: np.ndarray, fmt: str = "JPEG") -> str:
+    """``data:image/...;base64,...`` of an RGB uint8 ``(H, W, 3)`` image: JPEG (quality 90, small enough
+    to send with every result) or PNG (lossless)."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buffer, "PNG", optimize=False)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    options = {"quality": 90} if fmt == "JPEG" else {}
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, fmt, **options)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def report_json(data: Mapping[str, Any]) -> str:
@@ -65,7 +67,7 @@ def report_html(title: str, sections: Sequence[tuple[str, str]], images: Sequenc
     Args:
         title: page heading.
         sections: ``(heading, text)`` pairs; text is plain (escaped here), blank lines split paragraphs.
-        images: ``(caption, RGB uint8 image)`` pairs, embedded as PNG data URIs.
+        images: ``(caption, RGB uint8 image)`` pairs, embedded as JPEG data URIs.
         tables: ``(heading, header, rows)`` triples.
     """
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
@@ -77,7 +79,7 @@ def report_html(title: str, sections: Sequence[tuple[str, str]], images: Sequenc
     if images:
         parts.append("<h2>Images</h2>")
         for caption, image in images:
-            parts.append(f"<figure><img alt='{html.escape(caption)}' src='{png_data_uri(image)}'>"
+            parts.append(f"<figure><img alt='{html.escape(caption)}' src='{image_data_uri(image)}'>"
                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     for heading, header, rows in tables:
         parts.append(f"<h2>{html.escape(heading)}</h2>{_table(rows, header)}")

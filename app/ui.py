@@ -1,14 +1,20 @@
-"""Layout of the dashboard: ``build_demo()`` returns the Blocks; handlers live in :mod:`app.handlers`."""
+"""Layout of the dashboard: ``build_demo()`` returns the Blocks; handlers live in :mod:`app.handlers`.
+
+Named API endpoints (see the README for a ``gradio_client`` example): ``/assess`` (photo, mirrored, side,
+method, LIME samples), ``/explain`` (more methods for the photo last assessed in the same session),
+``/faithfulness`` (deletion/insertion scores of its maps) and ``/example`` (assess a bundled example).
+"""
 
 from __future__ import annotations
 
-import base64
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from app import handlers
-from app.privacy import CACHE_MAX_AGE_SECONDS, CACHE_SWEEP_SECONDS
+from app import handlers, info, session
+from app.examples import examples
+from app.privacy import CACHE_MAX_AGE_SECONDS, CACHE_SWEEP_SECONDS, forget_upload
 
 TITLE = "Stroke facial pain assessment (research software)"
 
@@ -23,44 +29,31 @@ SIDE_CONVENTION = (
     "*Photo is mirrored* for those so that the sides stay correct."
 )
 
-ABOUT = f"""
-### What this is
-
-A research tool that looks at a full-face photo of a person after a stroke, decides which side of the
-face the stroke affected, and estimates pain (PSPI, 0–16) from the *unaffected* half, which still
-expresses pain. Each step shows its evidence so that a reviewer can check where the models looked.
-
-### What it is not
-
-{DISCLAIMER} Scores from synthetic training data say nothing about real patients.
-
-### The side convention
-
-{SIDE_CONVENTION}
-
-### Privacy
-
-Photos are processed in memory. Gradio's temporary copies of uploads are kept in a private folder that is
-swept every {CACHE_SWEEP_SECONDS} s (files older than {CACHE_MAX_AGE_SECONDS // 60} minutes are deleted)
-and removed when the server stops. Nothing is logged about the image content.
-"""
+#: How long a session's assessment stays in server memory after its last use (seconds).
+SESSION_SECONDS = 15 * 60
 
 
-def _raw_upload(payload: Any) -> str | bytes | None:
-    """The uploaded file's cached path (or the bytes of an inline upload), not decoded."""
+def _raw_upload(payload: Any) -> bytes | str | None:
+    """The upload's bytes, read once; the cached copy is deleted at once (bundled examples are kept)."""
     if payload is None:
         return None
     url = getattr(payload, "url", None) or ""
     if url.startswith("data:"):
-        return base64.b64decode(url.split(",", 1)[1])
-    return payload.path
+        return url
+    path = Path(payload.path)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return str(path)  # the face stage's reader reports the problem in its own words
+    forget_upload(path)
+    return data
 
 
 def photo_input(**kwargs: Any) -> gr.Image:
-    """An image input that hands the handler the raw upload, undecoded.
+    """An image input that hands the handler the raw upload, undecoded, and deletes the cached copy.
 
     Gradio's own image input opens uploads with PIL before the handler runs, so a damaged file or a
-    decompression bomb would fail with Gradio's generic error. This input passes the upload through and
+    decompression bomb would fail with Gradio's generic error. This input passes the bytes through and
     the face stage's reader applies its checks and messages. (The instance's ``preprocess`` is replaced
     rather than subclassing ``gr.Image``, because Gradio writes a type-stub file next to the source of
     every component subclass.)
@@ -70,61 +63,87 @@ def photo_input(**kwargs: Any) -> gr.Image:
     return component
 
 
-def on_analyse(photo: str | bytes | None, mirrored: bool, side: str) -> tuple[str, Any, Any, Any, str]:
-    """Gradio wrapper around :func:`app.handlers.analyse_face` (outputs in the order of the layout)."""
-    view = handlers.analyse_face(photo, mirrored, side)
-    table = view.asymmetry_rows if view.asymmetry_rows is not None else []
-    return view.message, view.annotated, view.halves, table, view.assessment or ""
+def _outputs(view: handlers.PageView, keep: session.SessionResult | None) -> tuple[Any, ...]:
+    state = view.result if view.ok else keep
+    return (state, view.message, view.headline, view.annotated, view.heatmaps, view.side_plot,
+            view.pain_plot, view.summary, view.asymmetry or [], view.report, view.data)
+
+
+def on_assess(photo: Any, mirrored: bool, side: str, method: str, samples: float) -> tuple[Any, ...]:
+    return _outputs(handlers.assess_photo(photo, mirrored, side, method, samples), None)
+
+
+def on_explain(state: session.SessionResult | None, method: str, samples: float) -> tuple[Any, ...]:
+    return _outputs(handlers.explain_more(state, method, samples), state)
+
+
+def on_faithfulness(state: session.SessionResult | None) -> tuple[Any, ...]:
+    return _outputs(handlers.faithfulness(state), state)
+
+
+def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
+    gr.Markdown(SIDE_CONVENTION)
+    with gr.Row():
+        with gr.Column(scale=1):
+            photo = photo_input(label="Full-face photo", sources=["upload", "webcam", "clipboard"],
+                                webcam_options=gr.WebcamOptions(mirror=False))
+            mirrored = gr.Checkbox(label="Photo is mirrored (selfie camera / webcam preview)", value=False)
+            side = gr.Radio(list(handlers.SIDE_CHOICES), value=next(iter(handlers.SIDE_CHOICES)),
+                            label="Affected side (set it if you know it; the choice is recorded)")
+            method = gr.Radio(list(session.METHOD_CHOICES), value="Grad-CAM",
+                              label="Explanations (LIME takes about a second per stage)")
+            samples = gr.Slider(*session.LIME_SAMPLE_RANGE, value=session.DEFAULT_LIME_SAMPLES, step=8,
+                                label="LIME samples per stage")
+            run = gr.Button("Assess", variant="primary")
+            more = gr.Button("Add LIME to this photo")
+            example = gr.Dropdown(list(by_caption), value=None, label="Or try an example",
+                                  info="Synthetic faces with known truth, and a real portrait")
+        with gr.Column(scale=2):
+            status = gr.Markdown(handlers.NO_PHOTO_MESSAGE)
+            headline = gr.Markdown()
+            report = gr.HTML()
+            annotated = gr.Image(label="Landmarks, facial midline, halves and regions", type="numpy",
+                                 interactive=False, format="png")
+    heatmaps = gr.Gallery(label="Heatmaps on the levelled face (captions: faithfulness scores)", columns=4,
+                          height="auto", interactive=False, format="png")
+    summary = gr.Markdown()
+    with gr.Row():
+        side_plot = gr.Plot(label="Side decision by region")
+        pain_plot = gr.Plot(label="PSPI by region")
+    asymmetry = gr.Dataframe(headers=handlers.views.ASYMMETRY_HEADERS, interactive=False, wrap=True,
+                             label="Geometric asymmetry (training-free cross-check; positive values point "
+                             "to the patient's left)")
+    with gr.Accordion("All figures as JSON (what the API returns)", open=False):
+        data = gr.JSON()
+    outputs = [state, status, headline, annotated, heatmaps, side_plot, pain_plot, summary, asymmetry,
+               report, data]
+    inputs = [photo, mirrored, side, method, samples]
+    private = {"api_visibility": "private"}
+    run.click(on_assess, inputs, outputs, api_name="assess").then(
+        on_faithfulness, [state], outputs, api_name="faithfulness")
+    more.click(lambda s, n: on_explain(s, "LIME", n), [state, samples], outputs, **private).then(
+        on_faithfulness, [state], outputs, **private)
+    gr.Button("Explain", visible=False).click(on_explain, [state, method, samples], outputs,
+                                              api_name="explain")
+    example.input(lambda caption: by_caption.get(caption), [example], [photo], **private).then(
+        on_assess, inputs, outputs, **private).then(on_faithfulness, [state], outputs, **private)
 
 
 def build_demo() -> gr.Blocks:
     """Build the dashboard (not launched)."""
-    with gr.Blocks(
-        title=TITLE,
-        analytics_enabled=False,
-        delete_cache=(CACHE_SWEEP_SECONDS, CACHE_MAX_AGE_SECONDS),
-    ) as demo:
+    bundled = examples()
+    gr.set_static_paths([e.path for e in bundled])  # served as they are, never copied into the cache
+    by_caption = {e.caption: str(e.path) for e in bundled}
+    with gr.Blocks(title=TITLE, analytics_enabled=False,
+                   delete_cache=(CACHE_SWEEP_SECONDS, CACHE_MAX_AGE_SECONDS)) as demo:
         gr.Markdown(f"# {TITLE}\n{DISCLAIMER}")
+        state = gr.State(None, time_to_live=SESSION_SECONDS)
         with gr.Tab("Assess"):
-            gr.Markdown(SIDE_CONVENTION)
-            with gr.Row():
-                with gr.Column(scale=1):
-                    photo = photo_input(
-                        label="Full-face photo",
-                        sources=["upload", "webcam", "clipboard"],
-                        webcam_options=gr.WebcamOptions(mirror=False),
-                    )
-                    mirrored = gr.Checkbox(
-                        label="Photo is mirrored (selfie camera / webcam preview)", value=False
-                    )
-                    side = gr.Radio(
-                        choices=list(handlers.SIDE_CHOICES), value=next(iter(handlers.SIDE_CHOICES)),
-                        label="Affected side (set it if you know it; the choice is recorded)",
-                    )
-                    run = gr.Button("Analyse", variant="primary")
-                with gr.Column(scale=2):
-                    status = gr.Markdown(handlers.NO_PHOTO_MESSAGE)
-                    result = gr.Markdown()
-                    annotated = gr.Image(
-                        label="Landmarks, facial midline, halves and regions", type="numpy",
-                        interactive=False, format="png",
-                    )
-                    halves = gr.Gallery(
-                        label="The two halves, cut at the facial midline (as in the photo)",
-                        columns=2, height=320, interactive=False, format="png",
-                    )
-            asymmetry = gr.Dataframe(
-                headers=handlers.ASYMMETRY_HEADERS,
-                label="Geometric asymmetry (training-free cross-check; positive values point to the "
-                "patient's left)",
-                interactive=False,
-                wrap=True,
-            )
-            inputs, outputs = [photo, mirrored, side], [status, annotated, halves, asymmetry, result]
-            run.click(on_analyse, inputs=inputs, outputs=outputs, api_name="analyse_face")
-            for control in (mirrored, side):
-                control.change(on_analyse, inputs=inputs, outputs=outputs, api_visibility="private")
+            _assess_tab(state, by_caption)
+        with gr.Tab("Model performance"):
+            info.performance_tab()
+        with gr.Tab("Population explanations"):
+            info.population_tab()
         with gr.Tab("About"):
-            gr.Markdown(ABOUT)
+            gr.Markdown(info.about_markdown(DISCLAIMER, SIDE_CONVENTION))
     return demo
-

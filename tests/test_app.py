@@ -18,10 +18,8 @@ from skimage import data as skdata
 import app  # noqa: F401  (sets the offline environment before Gradio is imported)
 import faces
 from app import handlers
-from app.launch import LaunchOptions, launch, parse_auth, share_available
+from app.launch import parse_auth
 from faces import errors
-from faces.sides import Side
-from models.pipeline import WEIGHTS_DIR
 
 
 def _png_bytes(image: np.ndarray) -> bytes:
@@ -72,10 +70,10 @@ def test_each_bad_input_gets_its_own_error_and_the_handler_shows_it(name, bad_in
         faces.analyse(payload)
     message = str(raised.value)
     assert len(message) > 20
-    view = handlers.analyse_face(payload, mirrored=False)
+    view = handlers.assess_photo(payload)
     assert not view.ok
     assert message in view.message
-    assert view.annotated is None and view.halves is None
+    assert view.annotated is None and view.heatmaps is None and view.data is None
 
 
 def test_bad_input_messages_are_distinct(bad_inputs):
@@ -88,13 +86,15 @@ def test_bad_input_messages_are_distinct(bad_inputs):
 
 
 def test_no_photo_asks_for_one():
-    assert handlers.analyse_face(None).message == handlers.NO_PHOTO_MESSAGE
-    assert handlers.analyse_face(b"").message == handlers.NO_PHOTO_MESSAGE
+    assert handlers.assess_photo(None).message == handlers.NO_PHOTO_MESSAGE
+    assert handlers.assess_photo(b"").message == handlers.NO_PHOTO_MESSAGE
+    assert handlers.explain_more(None).message == handlers.NO_RESULT_MESSAGE
+    assert handlers.faithfulness(None).message == handlers.NO_RESULT_MESSAGE
 
 
 @pytest.mark.parametrize("side", ["upper", "patient's middle", "3"])
 def test_invalid_side_value_gets_its_own_message(side, astronaut_png):
-    view = handlers.analyse_face(astronaut_png, side=side)
+    view = handlers.assess_photo(astronaut_png, side=side)
     assert not view.ok
     assert "is not one of" in view.message and "patient's side" in view.message
     assert handlers.UNEXPECTED_MESSAGE not in view.message
@@ -103,6 +103,11 @@ def test_invalid_side_value_gets_its_own_message(side, astronaut_png):
 @pytest.mark.parametrize("side", ["auto", "Patient's left", "right", "patient-left"])
 def test_valid_side_values_are_read_as_patient_sides(side):
     assert handlers.side_request(side) in ("auto", "left", "right")
+
+
+def test_invalid_method_and_sample_count_get_their_own_messages(astronaut_png):
+    assert "is not one of" in handlers.assess_photo(astronaut_png, method="magic").message
+    assert "must be a number" in handlers.assess_photo(astronaut_png, samples="many").message
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -115,7 +120,7 @@ def test_valid_side_values_are_read_as_patient_sides(side):
 def test_malformed_data_urls_get_their_own_message(url, expected):
     with pytest.raises(errors.NotAnImageError, match=expected):
         faces.read_image(url)
-    view = handlers.analyse_face(url)
+    view = handlers.assess_photo(url)
     assert not view.ok and expected in view.message
 
 
@@ -124,55 +129,86 @@ def test_a_valid_data_url_reads_as_the_file(astronaut_png):
 
     url = "data:image/png;base64," + base64.b64encode(astronaut_png).decode()
     np.testing.assert_array_equal(faces.read_image(url), faces.read_image(astronaut_png))
-    assert handlers.analyse_face(url).ok
 
 
-def test_handler_shows_face_with_patient_side_labels(astronaut_png):
-    view = handlers.analyse_face(astronaut_png, mirrored=False)
+@pytest.fixture(scope="module")
+def astronaut_view(astronaut_png):
+    view = handlers.assess_photo(astronaut_png, False, "Patient's right", "Grad-CAM")
     assert view.ok, view.message
-    assert view.annotated.ndim == 3 and view.annotated.dtype == np.uint8
-    captions = [caption for _, caption in view.halves]
-    assert captions == ["patient's right (image left)", "patient's left (image right)"]
-    # Halves are displayed as in the photo: the patient-right half is the image-left part of the face.
-    geometry = faces.analyse(astronaut_png)
-    right_half = geometry.halves[Side.RIGHT]
-    assert np.array_equal(view.halves[0][0], right_half.to_aligned(right_half.image))
-    assert view.asymmetry_rows[-1][0] == "overall asymmetry index"
-    assert len(view.asymmetry_rows) == len(geometry.asymmetry.measures) + 1
+    return view
 
 
-def test_mirrored_flag_relabels_the_halves(astronaut_png):
-    view = handlers.analyse_face(astronaut_png, mirrored=True)
-    assert [caption for _, caption in view.halves] == [
-        "patient's right (image right)", "patient's left (image left)"]
-    assert "mirrored" in view.message
-
-
-WEIGHTS = any(WEIGHTS_DIR.glob("*.json"))
-
-
-@pytest.mark.skipif(not WEIGHTS, reason="no shipped demo weights")
-def test_assessment_names_patient_sides_and_marks_the_scored_half(astronaut_png):
-    view = handlers.analyse_face(astronaut_png, mirrored=False, side="Patient's right")
-    text = view.assessment
+def test_assessment_names_patient_sides_and_marks_the_scored_half(astronaut_view):
+    text = astronaut_view.headline
     assert "**Affected side: patient's right (image left)** (set by hand)" in text
-    assert "**unaffected half** (patient's left (image right))" in text
-    assert "affected half (patient's right (image left))" in text
+    assert "scored on the **unaffected half**, the patient's left (image right)" in text
+    assert "| affected half (patient's right (image left))" in text
     assert "synthetic" in text  # the demo-weights warning travels with every result
-    auto = handlers.analyse_face(astronaut_png, mirrored=False).assessment
-    assert "decided by the side model" in auto and "p(patient's left affected)" in auto
+    data = astronaut_view.data
+    assert data["scored_half"]["side"] == "left" and data["side_source"] == "override"
+    assert 0.0 <= data["pspi"]["unaffected_half"] <= 16.0
 
 
-def test_without_weights_the_face_stage_still_shows(astronaut_png, monkeypatch):
+def test_grad_cam_maps_of_both_stages_with_patient_side_region_summaries(astronaut_view):
+    captions = [caption for _, caption in astronaut_view.heatmaps]
+    assert len(captions) == 2
+    assert captions[0].startswith("Side · Grad-CAM") and "patient's right" in captions[0]
+    assert captions[1].startswith("Pain · Grad-CAM") and "patient's left (image right) half" in captions[1]
+    for image, _ in astronaut_view.heatmaps:
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.std() > 5
+    side_map, pain_map = astronaut_view.data["explanations"]
+    assert side_map["stage"] == "side" and pain_map["stage"] == "pain" and pain_map["half"] == "left"
+    labels = [r["label"] for r in pain_map["regions"]["regions"] if r["absolute"] > 0]
+    assert labels and all(label.endswith("patient's left") for label in labels)  # the scored half only
+    assert astronaut_view.summary.count("patient's") >= 2
+    assert astronaut_view.side_plot is not None and astronaut_view.pain_plot is not None
+    assert "download='pain-assessment.html'" in astronaut_view.report
+
+
+def test_mirrored_flag_keeps_patient_sides(astronaut_png):
+    view = handlers.assess_photo(astronaut_png, True, "Patient's right", "Grad-CAM")
+    assert "**Affected side: patient's right (image right)**" in view.headline
+    assert "patient's right appears on the image right" in view.message
+
+
+def test_lime_on_request_reuses_the_assessment(astronaut_png, monkeypatch):
+    import models.pipeline
+
+    calls = []
+    real = models.pipeline.assess
+    monkeypatch.setattr("app.session.assess", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = handlers.assess_photo(astronaut_png, False, "auto", "Grad-CAM")
+    result = first.result
+    halves = dict(result.assessment.inputs.halves)
+    second = handlers.explain_more(result, "LIME", 32)
+    assert calls == [1]  # the photo was assessed once
+    assert second.result is result and list(result.explained) == ["gradcam", "lime"]
+    lime_pain = [i.explanation for i in result.explained["lime"] if i.explanation.stage == "pain"][0]
+    assert lime_pain.params["n_samples"] == 32 and lime_pain.half is result.assessment.unaffected_side
+    assert all(result.assessment.inputs.halves[s] is t for s, t in halves.items())
+    again = handlers.explain_more(result, "LIME", 32)
+    assert len(again.heatmaps) == 4  # asking again adds nothing
+
+
+def test_faithfulness_scores_every_map_once(astronaut_png):
+    view = handlers.assess_photo(astronaut_png, False, "auto", "Grad-CAM")
+    scored = handlers.faithfulness(view.result)
+    for item in scored.data["explanations"]:
+        f = item["faithfulness"]
+        assert f["random_orderings"] >= 10 and f["fill"]
+        assert 0 <= len(f["deletion"]) == len(f["fractions"])
+    assert all("deletion AUC" in caption for _, caption in scored.heatmaps)
+
+
+def test_without_weights_the_page_says_so(astronaut_png, monkeypatch):
     from models.pipeline import MissingWeightsError
 
     def missing():
         raise MissingWeightsError("No model weights folder at /nowhere.")
 
-    monkeypatch.setattr("models.pipeline.load_default_models", missing)
-    view = handlers.analyse_face(astronaut_png)
-    assert view.ok and view.annotated is not None
-    assert view.assessment.startswith("**No pain model is available**") and "/nowhere" in view.assessment
+    monkeypatch.setattr("app.session.load_default_models", missing)
+    view = handlers.assess_photo(astronaut_png)
+    assert not view.ok and "No models are available" in view.message and "/nowhere" in view.message
 
 
 def test_auth_parsing():
@@ -192,39 +228,3 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def test_live_server_answers_named_endpoint_and_survives_bad_input(tmp_path, astronaut_png, bad_inputs,
-                                                                   capsys):
-    from gradio_client import Client, handle_file
-
-    good = tmp_path / "face.png"
-    good.write_bytes(astronaut_png)
-    bad = tmp_path / "broken.png"
-    bad.write_bytes(bad_inputs["truncated"][0])
-    # Gradio's stock image input would fail on these two with a generic error before our handler runs.
-    not_image = tmp_path / "document.png"
-    not_image.write_bytes(bad_inputs["not an image"][0])
-    bomb = tmp_path / "bomb.png"
-    bomb.write_bytes(bad_inputs["bomb"][0])
-    available, _ = share_available()
-    port = _free_port()
-    # --share is asked for; without the tunnel program the app must say so and keep serving locally.
-    demo = launch(LaunchOptions(port=port, share=True), block=False)
-    try:
-        if not available:
-            assert "served locally only" in capsys.readouterr().out
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        for path, expect_ok in ((bad, False), (not_image, False), (bomb, False), (good, True), (bad, False)):
-            message, annotated, halves, _table, result = client.predict(
-                handle_file(str(path)), False, "Patient's left", api_name="/analyse_face")
-            if expect_ok:
-                assert annotated is not None and len(halves) == 2
-                assert "face" in message.lower()
-                if WEIGHTS:
-                    assert "Affected side: patient's left (image right)** (set by hand)" in result
-            else:
-                assert message.startswith("**Cannot assess this photo.**")
-                assert annotated is None
-    finally:
-        demo.close()

@@ -1,0 +1,147 @@
+"""The dashboard served on 127.0.0.1 and called through gradio_client, as a script would."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+import app  # noqa: F401  (sets the offline environment before Gradio is imported)
+from app.examples import EXAMPLES_DIR, examples
+from app.launch import LaunchOptions, launch, share_available
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _cache_files() -> set[Path]:
+    return {p for p in Path(os.environ["GRADIO_TEMP_DIR"]).rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    demo = launch(LaunchOptions(port=port), block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def _assess(client, path: Path, side: str = "Decide from the photo", method: str = "Grad-CAM"):
+    from gradio_client import handle_file
+
+    names = ["status", "headline", "annotated", "heatmaps", "side_plot", "pain_plot", "summary", "asymmetry",
+             "report", "data"]
+    outputs = client.predict(handle_file(str(path)), False, side, method, 64, api_name="/assess")
+    return dict(zip(names, outputs, strict=True))
+
+
+def test_synthetic_face_through_the_api_names_the_true_side_and_scores_the_other_half(client):
+    synthetic = [e for e in examples() if e.palsy_side is not None][2]
+    out = _assess(client, synthetic.path)
+    data = out["data"]
+    assert data["affected_side"]["side"] == synthetic.palsy_side.value, out["status"]
+    assert data["scored_half"]["side"] == synthetic.palsy_side.opposite.value
+    assert 0.0 <= data["pspi"]["unaffected_half"] <= 16.0
+    assert abs(data["pspi"]["unaffected_half"] - synthetic.pspi_unaffected) < 4.0
+    assert [m["stage"] for m in data["explanations"]] == ["side", "pain"]
+    assert all(m["method"] == "gradcam" for m in data["explanations"])
+    pain = data["explanations"][1]
+    assert pain["half"] == synthetic.palsy_side.opposite.value
+    labels = [r["label"] for r in pain["regions"]["regions"] if r["absolute"] > 0]
+    assert labels and all(label.endswith(f"patient's {pain['half']}") for label in labels)
+    assert len(out["heatmaps"]) == 2 and all(Path(item["image"]).is_file() for item in out["heatmaps"])
+    assert Image.open(out["annotated"]).size[0] > 100
+
+
+def test_real_photo_then_lime_and_faithfulness_in_the_same_session(client, tmp_path):
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(skdata.astronaut()).save(photo)
+    out = _assess(client, photo, side="Patient's left")
+    assert out["data"]["side_source"] == "override" and out["data"]["scored_half"]["side"] == "right"
+    assert "Affected side: patient's left (image right)" in out["headline"]
+    uploads = [p for p in _cache_files() if p.read_bytes() == photo.read_bytes()]
+    assert uploads == []  # the upload was deleted as soon as it had been read
+    more = client.predict("LIME", 64, api_name="/explain")
+    methods = [m["method"] for m in more[-1]["explanations"]]
+    assert methods == ["gradcam", "gradcam", "lime", "lime"]
+    scored = client.predict(api_name="/faithfulness")[-1]
+    assert all(m["faithfulness"]["random_orderings"] >= 10 for m in scored["explanations"])
+
+
+def test_bad_inputs_get_readable_errors_and_the_next_request_succeeds(client, tmp_path):
+    cases = {
+        "document.png": (b"%PDF-1.4 not a photo", "not a photo"),
+        "notes.jpg": (b"just some text renamed to .jpg", "could not be read as an image"),
+        "broken.jpg": (None, "damaged or incomplete"),
+        "tiny.png": (None, "too small"),
+        "huge.png": (None, "too large"),
+        "texture.png": (None, "No face"),
+    }
+    good = (EXAMPLES_DIR / "synthetic_1.jpg").read_bytes()
+    cases["broken.jpg"] = (good[: len(good) // 2], cases["broken.jpg"][1])
+    cases["tiny.png"] = (_png(np.full((20, 20, 3), 128, np.uint8)), cases["tiny.png"][1])
+    cases["huge.png"] = (_png(np.zeros((7000, 6000), np.uint8)), cases["huge.png"][1])
+    texture = (np.random.default_rng(0).random((300, 300, 3)) * 40 + 100).astype(np.uint8)
+    cases["texture.png"] = (_png(texture), cases["texture.png"][1])
+    for name, (payload, words) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(payload)
+        out = _assess(client, path)
+        assert out["status"].startswith("**Cannot assess this photo.**") and words in out["status"], name
+        assert out["data"] is None and out["annotated"] is None
+    assert _assess(client, EXAMPLES_DIR / "synthetic_2.jpg")["data"]["pspi"]["range"] == [0.0, 16.0]
+
+
+def _png(image: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_login_refuses_unauthenticated_calls():
+    from gradio_client import Client
+
+    port = _free_port()
+    demo = launch(LaunchOptions(port=port, auth=("clinician", "s3cret")), block=False)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - the client refuses to connect without a login
+            Client(f"http://127.0.0.1:{port}/", verbose=False)
+        signed_in = Client(f"http://127.0.0.1:{port}/", auth=("clinician", "s3cret"), verbose=False)
+        assert "/assess" in signed_in.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    finally:
+        demo.close()
+
+
+def test_share_without_the_tunnel_program_says_so_and_serves_locally(capsys):
+    available, _ = share_available()
+    if available:
+        pytest.skip("a tunnel program is installed here")
+    from gradio_client import Client
+
+    port = _free_port()
+    demo = launch(LaunchOptions(port=port, share=True), block=False)
+    try:
+        assert "served locally only" in capsys.readouterr().out
+        assert "/assess" in Client(f"http://127.0.0.1:{port}/", verbose=False).view_api(
+            print_info=False, return_format="dict")["named_endpoints"]
+    finally:
+        demo.close()
