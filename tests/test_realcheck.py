@@ -73,3 +73,30 @@ def test_benchmark_runs_on_two_photos(tmp_path, capsys) -> None:
     summary = report["summary"]["development"]
     assert summary["faces_found"] == 2 and summary["side_accuracy"]["full_severity"]["n"] == 4
     assert "side accuracy" in capsys.readouterr().out
+
+
+def test_protocol_records_what_a_pipeline_said() -> None:
+    from types import SimpleNamespace
+
+    from data.realrun import PhotoRun, RealProtocol
+    from faces import analyse
+    from faces.au_proxy import estimate_pain
+    from faces.sides import Side
+
+    def always_left(image: np.ndarray, mirrored: bool = False) -> SimpleNamespace:
+        """A stand-in pipeline: the side model always names the patient's left; PSPI = landmark estimate."""
+        geometry = analyse(image, mirrored=mirrored)
+        scores = {s: e.pspi for s, e in estimate_pain(geometry.aligned_landmarks, mirrored).items()}
+        pspi = SimpleNamespace(unaffected_half=scores[Side.RIGHT], affected_half=scores[Side.LEFT],
+                               full_face=max(scores.values()))
+        return SimpleNamespace(geometry=geometry, affected_side=Side.LEFT, unaffected_side=Side.RIGHT,
+                               side_model_choice=Side.LEFT, pspi=pspi,
+                               side_probabilities={Side.LEFT: 0.9, Side.RIGHT: 0.1})
+
+    photo = next(p for p in offline_photos("development") if p.name == "lfw-000")
+    record = PhotoRun(photo, always_left, RealProtocol.quick()).run()
+    assert {row["side"]: row["model_correct"] for row in record["palsy"]} == {"left": True, "right": False}
+    assert record["graded"]["landmark_spearman"] == 1.0  # two strengths, the estimate rises
+    assert record["graded"]["pspi"] == record["graded"]["landmark_pspi"]
+    assert record["one_sided"]["left"]["landmark_edited_half_rise"] > 0
+    assert set(record["stability"]["80"]["moved"]) == {"mirror", "roll+", "roll-"}
