@@ -66,7 +66,9 @@ def image_to_aligned(landmarks: np.ndarray, size: int) -> np.ndarray:
     cos_s, sin_s = scale * math.cos(angle), scale * math.sin(angle)
     rotation = np.array([[cos_s, sin_s], [-sin_s, cos_s]])
     centre = (left_eye + right_eye) / 2.0
-    target = np.array([size / 2.0, EYE_LINE_Y * size])
+    # centred on the crop's middle pixel column ((size - 1) / 2 in pixel-centre coordinates), so the crop
+    # of a mirrored photo is exactly the mirrored crop (size / 2 would shift it by one pixel)
+    target = np.array([(size - 1) / 2.0, EYE_LINE_Y * size])
     return np.hstack([rotation, (target - rotation @ centre)[:, None]])
 
 
