@@ -6,8 +6,9 @@
 - Affected side, training-free: the geometric asymmetry rule of :mod:`faces.asymmetry` (Emotrics-style
   measures), read from the assessment; it may be inconclusive, which counts as not correct.
 
-The project has no training-free PSPI estimate yet (the landmark action-unit proxies of the
-specification are not built); :data:`PSPI_TRAINING_FREE` says so in every report.
+The landmark-based PSPI estimate (:mod:`faces.au_proxy`, action-unit proxies with a small monotone
+model: training-light, no network) is read per photo by :mod:`eval.collect` and shown as a baseline row
+when present; :data:`PSPI_TRAINING_FREE` says so when it is not.
 
 Training statistics come from arrays, or from a model card's split summary (``split.leakage.train``),
 whose label histogram gives the median of integer PSPI labels exactly.
@@ -20,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-PSPI_TRAINING_FREE = ("none available: the landmark-based action-unit estimate is not built yet, so no "
-                      "training-free PSPI baseline is reported")
+PSPI_TRAINING_FREE = ("none available: the landmark-based action-unit estimate (faces.au_proxy) could not "
+                      "be read, so no training-free PSPI baseline is reported")
 
 
 def constant(value: float, n: int) -> np.ndarray:

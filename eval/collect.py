@@ -31,6 +31,16 @@ def truth_of(record: Any) -> tuple[Side | None, float | None]:
     return side, None if pspi is None else float(pspi)
 
 
+def landmark_estimate(result: Any) -> float | None:
+    """The landmark-based PSPI estimate (:mod:`faces.au_proxy`) of the scored half, None without it."""
+    try:
+        from faces.au_proxy import estimate_pain
+    except ImportError:
+        return None
+    geometry = result.geometry
+    return float(estimate_pain(geometry.landmarks, geometry.mirrored)[result.unaffected_side].pspi)
+
+
 def collect(data_dir: Path, bundle: Any, *, limit: int | None = None,
             progress: bool = True) -> tuple[list[PhotoResult], dict[str, Any]]:
     """Assess every full-face photo of ``data_dir`` with the models of ``bundle``.
@@ -58,6 +68,12 @@ def collect(data_dir: Path, bundle: Any, *, limit: int | None = None,
             missed += 1
             continue
         probabilities = result.side_probabilities
+        scores = {"unaffected_half": round(result.pspi.unaffected_half, 6),
+                  "affected_half": round(result.pspi.affected_half, 6),
+                  "full_face": round(result.pspi.full_face, 6)}
+        landmark = landmark_estimate(result)
+        if landmark is not None:
+            scores["landmark_unaffected_half"] = round(landmark, 6)
         try:
             name = Path(record.image_path).resolve().relative_to(root).as_posix()
         except ValueError:
@@ -70,13 +86,11 @@ def collect(data_dir: Path, bundle: Any, *, limit: int | None = None,
             geometry_side=result.asymmetry_side.value if result.asymmetry_side else None,
             p_left=None if probabilities is None else round(float(probabilities[Side.LEFT]), 6),
             pspi_true=pspi_true,
-            pspi={"unaffected_half": round(result.pspi.unaffected_half, 6),
-                  "affected_half": round(result.pspi.affected_half, 6),
-                  "full_face": round(result.pspi.full_face, 6)},
+            pspi=scores,
         ))
     summary = {"photos": len(records), "face_not_found": missed, "without_pspi": unlabelled,
                "scored": len(results), "subjects": len({r.subject for r in results})}
     return results, summary
 
 
-__all__ = ["collect", "truth_of"]
+__all__ = ["collect", "landmark_estimate", "truth_of"]

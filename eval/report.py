@@ -35,6 +35,10 @@ SIDE_INDEX = {"left": 0, "right": 1}
 HALVES = {"unaffected_half": "unaffected half (the reported score)", "affected_half": "affected half",
           "full_face": "full face"}
 REPORT_VERSION = 1
+LANDMARK = "landmark_unaffected_half"
+LANDMARK_NAME = "landmark estimate, unaffected half (training-light)"
+LANDMARK_NOTE = ("faces.au_proxy: action-unit proxies from the 68 landmarks of the scored half and a small "
+                 "monotone model fitted on other synthetic faces (no network); shown as a baseline row")
 
 
 def _rows_with_intervals(values: Mapping[str, Mapping[str, float]],
@@ -105,6 +109,8 @@ def pspi_section(results: Sequence[PhotoResult], train: Mapping[str, float], *, 
     """PSPI error and agreement of each half / the full face and the mean and median predictors."""
     true = np.array([r.pspi_true for r in results])
     preds = {name: np.array([r.pspi[key] for r in results]) for key, name in HALVES.items()}
+    if results and all(LANDMARK in r.pspi for r in results):
+        preds[LANDMARK_NAME] = np.array([r.pspi[LANDMARK] for r in results])
     preds[f"training mean ({train['mean']:.2f})"] = constant(train["mean"], len(true))
     preds[f"training median ({train['median']:.1f})"] = constant(train["median"], len(true))
 
@@ -121,7 +127,7 @@ def pspi_section(results: Sequence[PhotoResult], train: Mapping[str, float], *, 
     return {"n": len(results), "subjects": len({r.subject for r in results}),
             "truth": "the subject's intended PSPI, which the unaffected half shows",
             "rows": _rows_with_intervals(full, intervals), "by_level": by_level,
-            "training_free": PSPI_TRAINING_FREE,
+            "training_free": (LANDMARK_NOTE if LANDMARK_NAME in preds else PSPI_TRAINING_FREE),
             "notes": ["Predictions are clamped to [0, 16]. Pearson r and ICC are undefined (null) for a "
                       "constant predictor."]}
 

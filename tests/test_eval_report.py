@@ -95,3 +95,13 @@ def test_html_is_self_contained_with_one_plotly_copy(report) -> None:
 def test_unknown_metric_values_read_as_missing(report) -> None:
     row = report["side"]["rows"]["majority class (training)"]["metrics"]
     assert math.isnan(row["per_class"]["patient_left_affected"]["precision"])
+
+
+def test_the_landmark_estimate_is_a_baseline_row_when_every_photo_has_it() -> None:
+    from dataclasses import replace
+
+    results = [replace(r, pspi={**r.pspi, "landmark_unaffected_half": 5.0}) for r in _results()]
+    rows = build_report(results, TRAINING, n_boot=20)["pspi"]["rows"]
+    row = rows["landmark estimate, unaffected half (training-light)"]
+    truth = np.array([r.pspi_true for r in results])
+    assert row["metrics"]["mae"] == pytest.approx(np.abs(truth - 5.0).mean())
