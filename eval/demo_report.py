@@ -26,6 +26,7 @@ from eval.report import build_report
 #: Seed of the fresh synthetic test set of the committed report (never used for anything else).
 FRESH_SEED = 2611
 TEST_SUBJECTS, TEST_FRAMES = 40, 10
+EXPLAIN_REPORTS = Path(__file__).resolve().parent.parent / "explain" / "reports"
 
 
 def render_test_set(work: Path, seed: int = FRESH_SEED, subjects: int = TEST_SUBJECTS,
@@ -64,13 +65,21 @@ def _models(bundle: Any) -> dict[str, Any]:
             for role, m in bundle.loaded().items()}
 
 
-def explanation_scores(bundle: Any, data_dir: Path) -> dict[str, Any]:
-    """Explanation scores per model (pointing game, deletion AUC) when :mod:`explain` provides them."""
-    try:
-        from explain import faithfulness, groundtruth  # noqa: F401
-    except ImportError:
-        return {"status": "not computed: explain.faithfulness / explain.groundtruth are not available yet"}
-    return {"status": "not computed: hook present, scoring not wired in this version"}
+def explanation_scores(reports_dir: Path = EXPLAIN_REPORTS) -> dict[str, Any]:
+    """Explanation scores per model (pointing game against the known causes, deletion / insertion AUC),
+    read from the reports :mod:`explain` commits (``explain/reports/*.json``, e.g.
+    ``python -m explain.groundtruth``) without their per-case rows; a note when there are none."""
+    found: dict[str, Any] = {}
+    for path in sorted(Path(reports_dir).glob("*.json")) if Path(reports_dir).is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict):
+            found[path.stem] = {k: v for k, v in data.items() if not (isinstance(v, list) and len(v) > 50)}
+    if not found:
+        return {"status": "not available: no explanation report in explain/reports yet"}
+    return {"status": "from explain/reports", "reports": found}
 
 
 def write_report(data_dir: Path, weights_dir: Path | None, out_dir: Path, *, studies: Path | None = None,
@@ -87,7 +96,7 @@ def write_report(data_dir: Path, weights_dir: Path | None, out_dir: Path, *, stu
                           n_boot=n_boot, seed=seed, data=data, models=_models(bundle))
     report["command"] = command
     report["curves"] = {role: {"curves": m.card.curves} for role, m in bundle.loaded().items()}
-    report["explanations"] = explanation_scores(bundle, Path(data_dir))
+    report["explanations"] = explanation_scores()
     if studies is not None and Path(studies).is_file():
         report["studies"] = json.loads(Path(studies).read_text(encoding="utf-8"))
     out_dir = Path(out_dir)

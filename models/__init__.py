@@ -3,7 +3,9 @@
 - :mod:`models.registry`: networks by name (``build_model``, ``ARCHITECTURES``) and their tasks;
 - :mod:`models.preprocess`: the one place model inputs are made, from the model card's ``InputSpec``;
 - :mod:`models.checkpoint`: safetensors weights + JSON ``ModelCard``, verified when loaded;
-- :mod:`models.train`: ``python -m models train``: datasets -> leak-checked split -> checkpoint + card;
+- :mod:`models.train`: ``python -m models train``: datasets -> leak-checked split -> checkpoint + card,
+  from :mod:`models.train_config`, :mod:`models.samples` (records -> samples -> cached inputs),
+  :mod:`models.augment`, :mod:`models.epochs` and :mod:`models.run_card`; figures by :mod:`eval.metrics`;
 - :mod:`models.pipeline`: ``assess(photo) -> Assessment``: face geometry, affected side, PSPI of the
   unaffected half; ``load_default_models()`` reads ``models/weights/``;
 - :mod:`models.bench`: ``python -m models bench``: cold start and latency beside the earlier app's shape.

@@ -43,3 +43,13 @@ def test_the_committed_report_is_the_documented_command_on_the_fresh_set() -> No
             assert all(i["n_units"] == report[section]["subjects"] if "subjects" in report[section] else True
                        for i in row["intervals"].values())
     assert {"comparison", "pain_binary", "leaky_vs_honest"} <= set(report["studies"]["studies"])
+
+
+def test_explanation_scores_come_from_the_explain_reports_without_their_rows(tmp_path) -> None:
+    from eval.demo_report import explanation_scores
+
+    assert explanation_scores(tmp_path)["status"].startswith("not available")
+    (tmp_path / "groundtruth.json").write_text(json.dumps({"summary": {"gradcam": {"hit_rate": 0.7}},
+                                                           "rows": [{"case": i} for i in range(100)]}))
+    found = explanation_scores(tmp_path)
+    assert found["reports"]["groundtruth"] == {"summary": {"gradcam": {"hit_rate": 0.7}}}
