@@ -1,0 +1,143 @@
+"""Grad-CAM: signed, bilinear, on the deployed target, mirror-consistent for the side model, and wired
+through explain() with the exact inputs of an assessment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import faces
+from data.synth import Palsy, render_face, sample_identity
+from data.synth.generate import sample_frame_spec
+from explain.base import explain
+from explain.gradcam import GradCamExplainer, default_layer, layer_cam
+from explain.types import MapSource
+from faces.sides import Side
+from models.checkpoint import ModelCard
+from models.pipeline import ModelBundle, assess, load_default_models
+from models.preprocess import InputSpec, flip_tensor
+from models.registry import SIDE_CLASSES, build_model
+
+
+def _card(task: str, kind: str, size: tuple[int, int], outputs: int) -> ModelCard:
+    arch = "side_cnn" if task == "side" else "simple_cnn"
+    return ModelCard(architecture=arch, task=task, outputs=outputs,
+                     input=InputSpec.default(kind, size).to_dict())
+
+
+class ColourProbe(nn.Module):
+    """PSPI stand-in: ``w_red * mean(red) + w_green * mean(green)`` over a 4x-pooled grid of ReLU'd
+    colour channels, so Grad-CAM at ``features`` is known: positive on red, negative on green."""
+
+    def __init__(self, w_red: float = 1.0, w_green: float = -1.0, bias: float = 3.0) -> None:
+        super().__init__()
+        conv = nn.Conv2d(3, 2, 1, bias=False)
+        conv.weight.data = torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]).view(2, 3, 1, 1)
+        self.features = nn.Sequential(conv, nn.ReLU(), nn.AvgPool2d(4))
+        self.head = nn.Linear(2, 1)
+        self.head.weight.data = torch.tensor([[w_red, w_green]])
+        self.head.bias.data = torch.tensor([bias])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean(dim=(2, 3)))
+
+
+@pytest.fixture(scope="module")
+def geometry() -> faces.FaceGeometry:
+    spec = sample_frame_spec(np.random.default_rng(2), sample_identity(9), size=128)
+    face = render_face(spec)
+    return faces.analyse(face.image, landmarks=face.landmarks, size=128)
+
+
+def _colour_input() -> torch.Tensor:
+    """(1, 3, 32, 16): red in the top-left quarter, green in the bottom-right quarter, else 0."""
+    x = torch.zeros(1, 3, 32, 16)
+    x[0, 0, :16, :8] = 2.0
+    x[0, 1, 16:, 8:] = 2.0
+    return x
+
+
+def test_pain_map_is_signed_localised_and_bilinear(geometry) -> None:
+    bundle = ModelBundle.from_modules(pain=ColourProbe(), pain_card=_card("pain", "half_face", (32, 16), 1),
+                                      jitter_px=0)
+    x = _colour_input()
+    result = GradCamExplainer(layer="features").attribute(bundle.pain, x, 0,
+                                                          source=MapSource(geometry, "pain", Side.RIGHT))
+    heat = result.input_map
+    assert heat.shape == (32, 16) and result.params["layer_grid"] == [8, 4]
+    assert heat[:16, :8].mean() > 0.5 * heat.max() > 0  # raises PSPI where the red is
+    assert heat[16:, 8:].mean() < 0.5 * heat.min() < 0  # lowers it where the green is
+    assert abs(heat[2:14, 10:14]).max() < 0.05 * heat.max()  # and nothing where neither is
+    # bilinear, not 4x4 blocks: edges ramp over several pixels (nearest would jump +max -> 0 -> -max)
+    assert len(np.unique(np.round(heat, 6))) >= 9
+    assert np.abs(np.diff(heat, axis=0)).max() < 0.3 * heat.max()
+    assert np.abs(np.diff(heat, axis=1)).max() < 0.3 * heat.max()
+    assert result.prediction == pytest.approx(float(bundle.pain.model(x).detach()[0, 0]), abs=1e-6)
+    assert result.target == "pspi" and result.method == "gradcam" and result.seed is None
+
+
+def test_cells_sum_to_the_output_above_the_bias_at_the_pooled_layer() -> None:
+    probe = ColourProbe(w_red=0.7, w_green=-1.3, bias=3.0).eval()
+    x = _colour_input() + 0.3 * torch.randn(1, 3, 32, 16, generator=torch.Generator().manual_seed(0))
+    cells, grid = layer_cam(probe, probe.features, x, [0], size=(8, 4))
+    assert grid == (8, 4)
+    with torch.no_grad():
+        expected = float(probe(x)[0, 0]) - 3.0
+    assert float(cells.sum()) == pytest.approx(expected, rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.parametrize("jitter", [False, True])
+def test_side_map_is_mirror_consistent(geometry, jitter) -> None:
+    torch.manual_seed(0)
+    network = build_model("side_cnn", outputs=2)
+    bundle = ModelBundle.from_modules(pain=ColourProbe(), pain_card=_card("pain", "half_face", (32, 16), 1),
+                                      side=network, side_card=_card("side", "aligned_face", (64, 64), 2))
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    explainer = GradCamExplainer(jitter=jitter)
+    source = MapSource(geometry, "side")
+    for target in (0, 1):
+        direct = explainer.attribute(bundle.side, x, target, source=source)
+        mirrored = explainer.attribute(bundle.side, flip_tensor(x), 1 - target, source=source)
+        scale = float(np.abs(direct.input_map).max())
+        assert scale > 0
+        np.testing.assert_allclose(mirrored.input_map, direct.input_map[:, ::-1], atol=1e-4 * scale)
+        assert direct.prediction == pytest.approx(float(bundle.side.model(x).detach()[0, target]), abs=1e-6)
+        assert direct.target == f"affected: patient's {SIDE_CLASSES[target].value}"
+        assert direct.params["mirror_averaged"] is True
+
+
+def test_default_layers_resolve_the_face(geometry) -> None:
+    assert default_layer("resnet18") == "layer3" and default_layer("side_cnn") == "features.block3"
+    assert default_layer("mobilenet_v2") == "features.18"  # others: the registry's last stage
+    pain = build_model("resnet18", outputs=1)
+    bundle = ModelBundle.from_modules(pain=pain, pain_card=ModelCard(
+        architecture="resnet18", task="pain", outputs=1, input=InputSpec.default("half_face").to_dict()),
+        jitter_px=0)
+    result = GradCamExplainer().attribute(bundle.pain, torch.randn(1, 3, 128, 64), 0,
+                                          source=MapSource(geometry, "pain", Side.LEFT))
+    assert result.params["layer"] == "layer3" and result.params["layer_grid"] == [8, 4]
+
+
+def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:
+    spec = sample_frame_spec(np.random.default_rng(8), sample_identity(21),
+                             palsy=Palsy(Side.LEFT, 1.0, "peripheral"))
+    face = render_face(spec)
+    bundle = load_default_models()
+    assessment = assess(face.image, models=bundle, landmarks=face.landmarks)
+    side_map, pain_map = explain(assessment, "both", "gradcam", models=bundle)
+    affected = assessment.affected_side
+    assert side_map.stage == "side" and side_map.target_index == SIDE_CLASSES.index(affected)
+    assert side_map.prediction == pytest.approx(assessment.side_probabilities[affected], abs=1e-5)
+    assert pain_map.stage == "pain" and pain_map.half is assessment.unaffected_side
+    assert pain_map.prediction == pytest.approx(assessment.pspi.raw["unaffected_half"], abs=1e-4)
+    other = [m for k, m in assessment.geometry.regions.items() if k.endswith(affected.value)]
+    own = [m for k, m in assessment.geometry.regions.items() if k.endswith(affected.opposite.value)]
+    mass = np.abs(pain_map.face_map)
+    assert sum(float(mass[m].sum()) for m in other) == 0.0
+    assert sum(float(mass[m].sum()) for m in own) > 0.5 * float(mass.sum())
+    both = explain(assessment, "pain", "gradcam", models=bundle, halves="both")
+    assert [e.half for e in both] == [affected.opposite, affected]
+    asked = explain(assessment, "side", "gradcam", models=bundle, target="right")[0]
+    assert asked.target == "affected: patient's right"
