@@ -65,6 +65,19 @@ def _models(bundle: Any) -> dict[str, Any]:
             for role, m in bundle.loaded().items()}
 
 
+def seed_check(bundle: Any, seed: int) -> dict[str, Any]:
+    """Whether the test set's seed differs from every seed the models' training data was rendered with
+    (synthetic identities derive from the dataset seed, so a different seed shares no subject)."""
+    used = {}
+    for role, model in bundle.loaded().items():
+        synthetic = (model.card.training_data or {}).get("synthetic") or {}
+        used[role] = (synthetic.get("config") or {}).get("seed")
+    clean = seed not in used.values() and None not in used.values()
+    verdict = ("no leakage: the test set's seed differs from every training set's seed" if clean else
+               "cannot rule out leakage: a model was trained on the same seed or on unrecorded data")
+    return {"test_seed": seed, "training_seeds": used, "leak_free": clean, "verdict": verdict}
+
+
 def explanation_scores(reports_dir: Path = EXPLAIN_REPORTS) -> dict[str, Any]:
     """Explanation scores per model (pointing game against the known causes, deletion / insertion AUC),
     read from the reports :mod:`explain` commits (``explain/reports/*.json``, e.g.
@@ -119,10 +132,13 @@ def build_demo_report(work: Path, out_dir: Path, *, seed: int = FRESH_SEED, subj
                                    f"{seed} (used for nothing else), every subject with a palsy on one side, "
                                    "balanced PSPI, UNBC layout; whole pipeline with dlib landmarks"),
                    "seed": seed}
+    from models.pipeline import WEIGHTS_DIR, load_bundle
+
+    description["leakage"] = seed_check(load_bundle(weights_dir or WEIGHTS_DIR, device="cpu"), seed)
     command = "python -m eval demo-report" + (f" --seed {seed}" if seed != FRESH_SEED else "")
     return write_report(folder, weights_dir, out_dir, studies=studies, n_boot=n_boot, progress=progress,
                         command=command, name="demo_report", data_description=description)
 
 
-__all__ = ["FRESH_SEED", "build_demo_report", "explanation_scores", "render_test_set", "training_baselines",
-           "write_report"]
+__all__ = ["FRESH_SEED", "build_demo_report", "explanation_scores", "render_test_set", "seed_check",
+           "training_baselines", "write_report"]

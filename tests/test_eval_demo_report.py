@@ -23,6 +23,7 @@ def test_a_small_version_regenerates_identically(tmp_path) -> None:
     assert text == (tmp_path / "out2" / "demo_report.json").read_text()
     assert str(tmp_path) not in text  # no absolute paths in the report
     assert first["data"]["scored"] == 4 and first["data"]["seed"] == 31
+    assert first["data"]["leakage"]["leak_free"] and first["data"]["leakage"]["training_seeds"]["pain"] == 1
     assert first["command"] == "python -m eval demo-report --seed 31"
     assert (tmp_path / "out1" / "demo_report.html").is_file()
 
@@ -37,6 +38,7 @@ def test_the_committed_report_is_the_documented_command_on_the_fresh_set() -> No
     report = json.loads(COMMITTED.read_text())
     assert report["command"] == "python -m eval demo-report"
     assert report["data"]["seed"] == FRESH_SEED and report["data"]["scored"] == len(report["photos"])
+    assert report["data"]["leakage"]["leak_free"]
     for section in ("side", "pspi", "pain_binary"):
         for row in report[section]["rows"].values():
             assert row["intervals"], section
