@@ -36,7 +36,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
 
 def baseline_bars(section: Mapping[str, Any], metric: str, title: str,
                   baselines: Sequence[str] = ("majority", "stratified", "training mean",
-                                              "training median", "rule")) -> go.Figure:
+                                              "training median", "rule", "landmark")) -> go.Figure:
     """One bar per row of a report section (model and baselines) with its 95% interval; baselines grey."""
     rows = section["rows"]
     names = [name for name in rows if metric in rows[name]["metrics"]]
