@@ -5,6 +5,7 @@
     python -m explain bench ...        (timing and faithfulness against the references; see its --help)
     python -m explain layers ...       (which Grad-CAM layer resolves the facial regions)
     python -m explain mirror ...       (side maps of real photos against their mirror images)
+    python -m explain timing ...       (Grad-CAM time per stage against one forward pass)
 
 The photo command assesses the photo, explains the asked stages and writes into DIR, for each
 explanation ``<stage>[_<half>]_<method>``: ``..._face.png`` (the map over the levelled face, with region
@@ -21,13 +22,13 @@ import sys
 from pathlib import Path
 
 SUBCOMMANDS = {"population": "explain.population", "bench": "explain.bench", "layers": "explain.layer_choice",
-               "mirror": "explain.mirror"}
+               "mirror": "explain.mirror", "timing": "explain.timing"}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m explain", description="Explain one photo's assessment (heatmaps and region summary).",
-        epilog="Other commands: python -m explain population|bench|layers|mirror --help",
+        epilog="Other commands: python -m explain population|bench|layers|mirror|timing --help",
     )
     parser.add_argument("photo", help="a face photo (JPEG, PNG, ...)")
     parser.add_argument("--method", default="gradcam", choices=("gradcam", "lime", "captum_lime"))
