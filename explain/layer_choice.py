@@ -7,7 +7,8 @@ candidate layer:
   palsy on the other side; the unaffected half is explained (PSPI). Reported: how often the top-ranked
   region (largest absolute attribution) is one the AU changes (``data.synth.AU_REGIONS``, scored side),
   and the share of the map's absolute mass inside those regions against the share of the face they take;
-  also the top region by mean attribution per pixel (area-independent ranking).
+  also the top region by mean attribution per pixel (area-independent ranking) and the region with the
+  largest positive signed sum (for PSPI: what raises the score most; for the side: evidence for it).
 - side model: faces with a palsy (no pain AUs) explained for the palsy side. Reported: the share of
   absolute mass inside the regions the palsy changes on the affected side (mouth, eye, cheek; brow and
   forehead too for a peripheral palsy) against their share of the face.
@@ -70,7 +71,8 @@ def _faces(n: int, seed: int, kind: str) -> Iterator[tuple[Assessment, set[str],
 
 def _score(assessment: Assessment, explanation: Any, changed: set[str], model: Any,
            inputs: torch.Tensor) -> list[float]:
-    """[top region hit, top-by-density hit, mass in changed, their area, deletion AUC - random, below]."""
+    """[top region hit, top-by-density hit, top-raising hit, mass in changed, their area,
+    deletion AUC - random, below random]."""
     from explain.faithfulness import explanation_curves
 
     summary = summarise(explanation, assessment.geometry)
@@ -80,10 +82,11 @@ def _score(assessment: Assessment, explanation: Any, changed: set[str], model: A
     mass = sum(s.share for s in summary.scores if s.key in changed) / max(1e-9, 1 - summary.outside_share)
     top = summary.top
     dense = max((s for s in summary.scores if s.pixels), key=lambda s: s.absolute / s.pixels)
+    raising = max(summary.scores, key=lambda s: s.signed)
     curves = explanation_curves(explanation, model, inputs)
     gap = curves.deletion_auc - float(np.mean(curves.random_deletion_auc))
-    return [float(top is not None and top.key in changed), float(dense.key in changed), mass, area, gap,
-            float(gap < 0)]
+    return [float(top is not None and top.key in changed), float(dense.key in changed),
+            float(raising.signed > 0 and raising.key in changed), mass, area, gap, float(gap < 0)]
 
 
 def measure(n: int = 40, seed: int = 99, bundle: ModelBundle | None = None) -> dict[str, Any]:
@@ -113,8 +116,8 @@ def measure(n: int = 40, seed: int = 99, bundle: ModelBundle | None = None) -> d
             correlations.append(float(np.corrcoef(a.ravel(), b.ravel())[0, 1]))
         for layer, values in rows.items():
             means = np.array(values, dtype=float).mean(axis=0)
-            names = ("top_region_hit", "top_density_hit", "mass_in_changed", "area_of_changed",
-                     "deletion_minus_random", "deletion_below_random")
+            names = ("top_region_hit", "top_density_hit", "top_raising_hit", "mass_in_changed",
+                     "area_of_changed", "deletion_minus_random", "deletion_below_random")
             results[kind][layer] = {name: float(v) for name, v in zip(names, means, strict=True)}
         results["jitter_correlation"][kind] = {"median": float(np.median(correlations)),
                                               "min": float(np.min(correlations))}
@@ -135,9 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Grad-CAM layers on {args.faces} synthetic faces per stage (seed {args.seed}, true landmarks)")
     for kind in ("pain", "side"):
         for layer, row in results[kind].items():
-            print(f"  {kind:5s} {layer:16s} top region changed {row['top_region_hit']:6.1%} (by density "
-                  f"{row['top_density_hit']:6.1%})  mass in changed {row['mass_in_changed']:6.1%} (area "
-                  f"{row['area_of_changed']:6.1%})  del. AUC - random {row['deletion_minus_random']:+.3f} "
+            print(f"  {kind:5s} {layer:16s} top region changed: by sum {row['top_region_hit']:6.1%}, "
+                  f"by density {row['top_density_hit']:6.1%}, most raising {row['top_raising_hit']:6.1%}; "
+                  "mass in changed "
+                  f"{row['mass_in_changed']:6.1%} (area {row['area_of_changed']:6.1%}); "
+                  f"deletion AUC - random {row['deletion_minus_random']:+.3f} "
                   f"(below on {row['deletion_below_random']:.0%})")
     for kind, row in results["jitter_correlation"].items():
         print(f"  jitter vs none ({kind}): correlation median {row['median']:.3f}, min {row['min']:.3f}")

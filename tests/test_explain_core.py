@@ -132,3 +132,32 @@ def test_targets_and_sources_are_checked(photos) -> None:
         MapSource(photos[False], "pain")
     with pytest.raises(ValueError):
         MapSource(photos[False], "side", Side.LEFT)
+
+
+def test_explain_follows_the_models_the_assessment_used(photos) -> None:
+    import torch
+
+    from explain.base import ExplainError, explain
+    from models.checkpoint import ModelCard
+    from models.pipeline import ModelBundle, assess
+    from models.registry import build_model
+
+    torch.manual_seed(0)
+    pain_card = ModelCard(architecture="simple_cnn", task="pain", outputs=1,
+                          input=InputSpec.default("half_face", (64, 32)).to_dict())
+    full_card = ModelCard(architecture="simple_cnn", task="pain", outputs=1,
+                          input=InputSpec.default("aligned_face", (64, 64)).to_dict())
+    bundle = ModelBundle.from_modules(pain=build_model("simple_cnn", outputs=1), pain_card=pain_card,
+                                      full_face_pain=build_model("simple_cnn", outputs=1),
+                                      full_face_card=full_card, jitter_px=0)
+    geometry = photos[True]
+    assessment = assess(geometry=geometry, side="left", models=bundle)
+    (pain,) = explain(assessment, "both", models=bundle)  # no side model: the pain map alone
+    assert pain.stage == "pain" and pain.half is Side.RIGHT
+    (full,) = explain(assessment, "full_face_pain", models=bundle)
+    assert full.face_map.shape == geometry.aligned.shape[:2] and full.half is None
+    assert full.prediction == pytest.approx(assessment.pspi.raw["full_face"], abs=1e-5)
+    with pytest.raises(ExplainError, match="side model"):
+        explain(assessment, "side", models=bundle)
+    with pytest.raises(ExplainError, match="Unknown explanation method"):
+        explain(assessment, "pain", "shap", models=bundle)
