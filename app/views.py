@@ -38,15 +38,16 @@ def headline_markdown(result: SessionResult) -> str:
     the comparison scores, then every warning in plain words."""
     data = result.assessment.to_dict()
     pspi, unaffected, affected = data["pspi"], data["unaffected_side"], data["affected_side"]
-    lines = [f"## PSPI {pspi['unaffected_half']:.1f} / 16",
+    lines = [f"## PSPI {pspi['unaffected_half']:.1f} of 16",
              f"scored on the **unaffected half**, the {unaffected['description']}", "",
-             f"**Affected side: {affected['description']}** ({SIDE_SOURCES[data['side_source']]})"]
+             f"**Affected side: {affected['description']}** ({SIDE_SOURCES[data['side_source']]})", ""]
     probabilities = data["side_probabilities"]
     if probabilities:
         chosen = data["side_model_choice"]
         lines.append(f"Side model: p(patient's left affected) = {probabilities['patient_left']:.2f}, "
                      f"p(patient's right affected) = {probabilities['patient_right']:.2f}"
                      + ("" if data["side_source"] == "model" else f" (it chose the {chosen['description']})"))
+        lines.append("")
     cross = _cross_check(data).replace("disagrees", "**disagrees**")
     full = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
     lines += [f"Geometric cross-check: {cross}.", "",
