@@ -67,9 +67,11 @@ def summarise(explanation: Explanation, geometry: FaceGeometry) -> RegionSummary
 
 
 def _phrase(scores: list[RegionScore]) -> str:
-    """``"the brow and eye of the patient's right"`` or ``"the brow of the patient's right and the mouth
-    of the patient's left"``."""
+    """``"the brow and eye of the patient's right"``, ``"the cheek on both sides"`` or ``"the brow of the
+    patient's right and the mouth of the patient's left"``."""
     sides = {s.side for s in scores}
+    if len(scores) == 2 and len(sides) == 2 and scores[0].region == scores[1].region:
+        return f"the {scores[0].region} on both sides"
     if len(sides) == 1:
         names = [s.region for s in scores]
         joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -128,3 +128,12 @@ def test_overlays_colour_what_raises_and_lowers_and_leave_the_rest(pair) -> None
     side_picture = face_overlay(side, geometry, outlines=False, midline=False)[:size]
     assert np.array_equal(side_picture[lowered], geometry.aligned[lowered])  # evidence against: not drawn
     assert "patient's left" in legend_words(side)[1]
+
+
+def test_one_region_on_both_sides_is_said_once(pair) -> None:
+    _, geometry, _ = pair
+    face_map = np.zeros(geometry.aligned.shape[:2], np.float32)
+    for key in ("cheek_left", "cheek_right"):
+        face_map[geometry.regions[key]] = 1.0 / geometry.regions[key].sum()
+    summary = summarise(_explanation(face_map, "full_face_pain", None), geometry)
+    assert summary.sentence == "The full-face PSPI rose mostly from the cheek on both sides."
