@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="frames per subject (half UNBC-like, half balanced)")
     fit.add_argument("--seed", type=int, default=301)
     fit.add_argument("--test-subjects", type=int, default=40)
-    fit.add_argument("--test-seed", type=int, default=4711, help="seed of the held-out test subjects")
+    fit.add_argument("--test-seed", type=int, default=5101, help="seed of the held-out test subjects")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=_fit_au_proxy)
     return parser

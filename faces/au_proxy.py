@@ -3,7 +3,8 @@
 Beside the pain network, as the asymmetry measures stand beside the side model, this reads each half of
 the face from its 68 landmarks alone. Seven proxies per patient side, measured along the face's own axes
 (the eye line and its perpendicular, so head roll does not matter) and divided by the inter-ocular
-distance:
+distance. Eye centres here are the midpoints of the eye corners, which the lids do not move, so
+narrowing one eye neither tilts the frame nor changes the other half's proxies:
 
 - ``brow_eye``: how far the inner brow sits above the eye centre (AU4 lowers it);
 - ``brow_tilt``: how far the inner end of the brow sits above its outer end (AU4 pulls the inner end down);
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from faces.landmarks import LEFT_EYE, N_LANDMARKS, RIGHT_EYE
+from faces.landmarks import LEFT_EYE_INNER, LEFT_EYE_OUTER, N_LANDMARKS, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
 from faces.sides import ImageSide, Side, image_side
 
 MODEL_PATH = Path(__file__).with_name("au_proxy.json")
@@ -80,7 +81,8 @@ def half_features(landmarks: np.ndarray, side: Side, mirrored: bool = False) -> 
     points = np.asarray(landmarks, dtype=np.float64)
     if points.shape != (N_LANDMARKS, 2):
         raise ValueError(f"landmarks must be ({N_LANDMARKS}, 2), got {points.shape}")
-    span = points[list(LEFT_EYE)].mean(0) - points[list(RIGHT_EYE)].mean(0)
+    span = (points[[LEFT_EYE_INNER, LEFT_EYE_OUTER]].mean(0)
+            - points[[RIGHT_EYE_INNER, RIGHT_EYE_OUTER]].mean(0))
     inter_ocular = float(np.linalg.norm(span))
     if inter_ocular < 1e-6:
         raise ValueError("The eye landmarks coincide; the proxies are undefined.")
@@ -90,7 +92,7 @@ def half_features(landmarks: np.ndarray, side: Side, mirrored: bool = False) -> 
     eye = points[list(index["eye"])]
     level = (eye @ down) / inter_ocular  # heights along the face's downward axis
     brow_level = (points[list(index["brow"])] @ down) / inter_ocular
-    eye_centre = float(level.mean())
+    eye_centre = float(level[[0, 3]].mean())
     inner_brow, outer_brow = float(brow_level[3:].mean()), float(brow_level[:2].mean())
     ala = float(points[index["ala"][0]] @ down) / inter_ocular
     lip = float((points[list(index["upper_lip"])] @ down).mean()) / inter_ocular
