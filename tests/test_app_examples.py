@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import numpy as np
 from PIL import Image
 
 from app.examples import EXAMPLES_DIR, examples, render_examples
-from app.report import download_links, png_data_uri, report_html, report_json
+from app.report import download_links, image_data_uri, report_html, report_json
 from faces.sides import Side
 
 
@@ -44,9 +45,9 @@ def test_report_is_self_contained_and_escapes_text():
                        [("Measures", ["name", "value"], [["brow", "0.1"]])])
     assert "<b>" not in page and "&lt;b&gt;" in page and "Assessment &lt;1&gt;" in page
     assert "http://" not in page and "https://" not in page  # nothing fetched when opened
-    uri = png_data_uri(image)
-    assert uri in page
-    decoded = Image.open(__import__("io").BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert image_data_uri(image) in page
+    lossless = image_data_uri(image, "PNG")
+    decoded = Image.open(io.BytesIO(base64.b64decode(lossless.split(",", 1)[1])))
     np.testing.assert_array_equal(np.asarray(decoded), image)
     assert "not a medical device" in page
 
