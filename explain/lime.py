@@ -5,10 +5,13 @@ model, so that the two differ only in their implementation.
 - **Segments**: facial regions from the landmarks by default (:mod:`explain.segments`: 14 regions + the
   rest on the whole face, 7 + the rest on a half), quickshift or SLIC as options
   (``segmentation="quickshift"|"slic"``).
-- **Removed segments** are filled with a blurred copy of the input (Gaussian, sigma 8% of the input's
-  longer side, :func:`explain.faithfulness.blurred`), the same fill the faithfulness curves use;
-  ``fill="mean"`` fills with the normalisation mean (0 after normalising, the colour of the padding)
-  and ``fill="segment_mean"`` with each segment's mean colour (the ``lime`` package's own default).
+- **Removed segments** are filled with the normalisation mean (``fill="mean"``: 0 after normalising,
+  the colour of the padding every network saw around its inputs in training, so "nothing here").
+  ``fill="blur"`` uses a blurred copy of the input (:func:`explain.faithfulness.blurred`, the fill of
+  the faithfulness curves) and ``fill="segment_mean"`` each segment's mean colour (the ``lime``
+  package's own default). A blur keeps the shape of a lowered brow or a closed eye, so it hides an
+  action unit poorly: on 16 development faces (seed 7) the region raising PSPI most was one the
+  active AU changed for 12/16 with the mean fill, 7/16 with blur and segment means.
 - **Queried model**: the deployed model without its jitter average (:func:`models.pipeline.deployed`
   with ``jitter_px=0``): the side model keeps its mirror average, so its LIME map explains the same
   mirror-consistent probability the pipeline reports. The jitter average (the input and four 1.5-pixel
@@ -127,7 +130,7 @@ class LimeExplainer:
 
     def attribute(self, model: LoadedModel, inputs: torch.Tensor, target: int | None = None, *,
                   source: MapSource, n_samples: int = DEFAULT_SAMPLES, segmentation: str = "regions",
-                  fill: str = "blur", seed: int = DEFAULT_SEED, jitter: bool = False,
+                  fill: str = "mean", seed: int = DEFAULT_SEED, jitter: bool = False,
                   batch_size: int = 256, **_: Any) -> Explanation:
         started = time.perf_counter()
         index = 0 if target is None else int(target)
@@ -155,7 +158,7 @@ class CaptumLimeExplainer:
 
     def attribute(self, model: LoadedModel, inputs: torch.Tensor, target: int | None = None, *,
                   source: MapSource, n_samples: int = DEFAULT_SAMPLES, segmentation: str = "regions",
-                  fill: str = "blur", seed: int = DEFAULT_SEED, jitter: bool = False,
+                  fill: str = "mean", seed: int = DEFAULT_SEED, jitter: bool = False,
                   batch_size: int = 256, **_: Any) -> Explanation:
         from captum._utils.models.linear_model import SkLearnRidge
         from captum.attr import Lime
