@@ -5,9 +5,11 @@ on rendered faces carry over to photographs, and the same edit answers "what wou
 brow were lowered this much". :func:`edit_photo` finds the 68 landmarks (:func:`faces.analyse`, dlib)
 unless they are given, moves them as a palsy and/or action units would (:mod:`data.facemoves`: the
 magnitudes of the synthetic renderer, measured in inter-ocular distances along the face's own axes) and
-warps the photo to follow (:func:`data.warp.piecewise_affine_warp`). Two things a warp cannot move are
-painted: a palsy flattens the nasolabial fold, and a peripheral palsy the forehead lines, by blending the
-photo with a blurred copy of itself inside a feathered band, in proportion to the severity.
+warps the photo to follow (:func:`data.warp.piecewise_affine_warp`; when the lips touch, the inner lip
+points are left out of the warp's mesh, since dlib often fits a closed mouth with them crossed). Two
+things a warp cannot move are painted: a palsy flattens the nasolabial fold, and a peripheral palsy the
+forehead lines, by blending the photo with a blurred copy of itself inside a feathered band, in
+proportion to the severity.
 
 Sides are patient sides (:class:`faces.sides.Side`); ``mirrored=True`` says the photo is a mirror image,
 so a patient-left edit lands on the image left. The returned :class:`EditTruth` says what was done:
@@ -34,6 +36,9 @@ from faces.sides import ImageSide, Side, describe, image_side
 SMOOTH_SIGMA = 0.02  # displacement blur, in inter-ocular distances
 FLATTEN = {"nasolabial": 0.65, "forehead": 0.75}  # blend weight towards the blurred photo at severity 1
 MOVED_BELOW_PX = 0.05  # a landmark counts as moved when it moved at least this far
+INNER_LIP = tuple(range(60, 68))
+INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))  # upper / lower inner lip points facing each other
+CLOSED_MOUTH_GAP = 0.04  # inner lips closer than this (inter-ocular units) count as touching
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,12 @@ def _paint_palsy(image: np.ndarray, points: np.ndarray, frame: FaceFrame, palsy:
     return image
 
 
+def _mouth_closed(points: np.ndarray, frame: FaceFrame) -> bool:
+    """Whether the inner lips touch (or, as dlib often fits a closed mouth, cross)."""
+    gaps = [(points[lower] - points[upper]) @ frame.down for upper, lower in INNER_LIP_PAIRS]
+    return min(gaps) < CLOSED_MOUTH_GAP * frame.inter_ocular
+
+
 def _pspi_of(aus: Mapping[str, float]) -> float:
     """PSPI of added AUs; a partial eye closure counts as AU43 from half-way shut."""
     return pspi({**aus, "AU43": 1.0 if aus.get("AU43", 0.0) >= 0.5 else 0.0})
@@ -184,7 +195,10 @@ def edit_photo(
             moves[:n_movable] += au_moves(frame, image_side(side, mirrored), n_movable, added[side],
                                           controls[:n_movable] + moves[:n_movable])
     target = controls + moves
-    edited = piecewise_affine_warp(image, controls, target, SMOOTH_SIGMA * frame.inter_ocular)
+    used = np.ones(len(controls), dtype=bool)
+    if _mouth_closed(points, frame):
+        used[list(INNER_LIP)] = False  # the lips touch: the outer lip outline carries the warp alone
+    edited = piecewise_affine_warp(image, controls[used], target[used], SMOOTH_SIGMA * frame.inter_ocular)
     notes: list[str] = []
     if palsy is not None and palsy.severity > 0:
         edited = _paint_palsy(edited, target, frame, palsy, image_side(palsy.side, mirrored))

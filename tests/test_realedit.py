@@ -126,3 +126,12 @@ def test_narrowing_a_nearly_shut_eye_keeps_the_lids_apart(portrait) -> None:
     after = truth.landmarks_after
     down = FaceFrame.of(squinting).down
     assert np.all((after[[41, 40]] - after[[37, 38]]) @ down > 0)
+
+
+def test_raising_the_upper_lip_of_a_closed_mouth_fitted_with_crossed_inner_lips(portrait) -> None:
+    photo, points = portrait
+    closed = points.copy()
+    closed[[65, 66, 67]] = closed[[63, 62, 61]] - (0.0, 1.5)  # inner lower lip fitted above the upper
+    edited = edit_photo(photo, aus={Side.LEFT: {"AU10": 5.0}, Side.RIGHT: {"AU10": 5.0}}, landmarks=closed)
+    assert _down_shift(closed, edited.truth.landmarks_after, [50, 51, 52]) < -0.05
+    assert not np.array_equal(edited.image, photo)
