@@ -145,3 +145,16 @@ def test_share_without_the_tunnel_program_says_so_and_serves_locally(capsys):
             print_info=False, return_format="dict")["named_endpoints"]
     finally:
         demo.close()
+
+
+def test_readme_client_example_runs_as_written(server, monkeypatch, capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Scripting the dashboard", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    assert 'Client("http://127.0.0.1:7860/")' in code
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    exec(compile(code.replace("http://127.0.0.1:7860/", server), "README.md", "exec"), {})  # noqa: S102
+    printed = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("Loaded as API")]
+    assert printed[0].startswith("patient's ") and 0.0 <= float(printed[0].split()[-1]) <= 16.0
+    assert any(line.startswith("lime side ") for line in printed)
+    assert printed[-1].startswith("[") and len(printed[-1].split(",")) == 4
