@@ -104,5 +104,56 @@ def check(explainer: Explainer, model: LoadedModel, inputs: torch.Tensor, target
     )
 
 
-__all__ = ["MODES", "THRESHOLD", "SanityResult", "check", "parameterised_layers", "randomised_copy",
-           "rank_correlation"]
+def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime"),
+             bundle: Any = None) -> dict[str, Any]:
+    """Full randomisation on ``count`` fresh synthetic faces (:func:`explain.groundtruth.make_case`):
+    per method and stage, the Spearman correlations' median, maximum and the share below the bar."""
+    from explain.base import get_explainer
+    from explain.groundtruth import make_case
+    from models.pipeline import assess, load_default_models
+    from models.registry import SIDE_CLASSES
+
+    bundle = bundle or load_default_models()
+    randomised = {role: randomised_copy(m, "full", seed=seed) for role, m in bundle.loaded().items()}
+    values: dict[str, list[float]] = {}
+    for index in range(count):
+        case = make_case(index, seed)
+        assessment = assess(case.image, models=bundle, landmarks=case.landmarks)
+        geometry = assessment.geometry
+        jobs = [("pain", bundle.pain, assessment.inputs.halves[case.unaffected], 0,
+                 MapSource(geometry, "pain", case.unaffected))]
+        if bundle.side is not None and assessment.inputs.side is not None:
+            jobs.append(("side", bundle.side, assessment.inputs.side, SIDE_CLASSES.index(case.palsy.side),
+                         MapSource(geometry, "side")))
+        for method in methods:
+            explainer = get_explainer(method)
+            for stage, model, inputs, target, source in jobs:
+                trained = explainer.attribute(model, inputs, target, source=source)
+                other = explainer.attribute(randomised[model.role], inputs, target, source=source)
+                values.setdefault(f"{method}/{stage}", []).append(
+                    rank_correlation(trained.input_map, other.input_map))
+    results = {key: {"median": round(float(np.median(v)), 4), "max": round(float(np.max(v)), 4),
+                     "share_below": round(float(np.mean(np.asarray(v) < THRESHOLD)), 4)}
+               for key, v in values.items()}
+    return {"faces": count, "seed": seed, "mode": "full", "threshold": THRESHOLD, "results": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m explain.sanity", description=__doc__.split("\n")[0])
+    parser.add_argument("--faces", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--methods", nargs="+", default=["gradcam", "lime"])
+    args = parser.parse_args(argv)
+    print(json.dumps(evaluate(args.faces, args.seed, tuple(args.methods)), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["MODES", "THRESHOLD", "SanityResult", "check", "evaluate", "main", "parameterised_layers",
+           "randomised_copy", "rank_correlation"]
