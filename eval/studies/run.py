@@ -2,7 +2,8 @@
 
 :class:`StudyConfig` fixes everything (seeds, sizes, budget, networks). The committed run
 (``python -m eval studies``) fits this project's 2-core CPU: 64 x 64 faces, 64 x 32 halves, small
-datasets, 5 epochs, and of the cerebral-palsy paper's ten networks the three small ones
+datasets, 12 epochs at batch 16 (chosen on a development set, seed 97, where ResNet18 then learns PSPI
+and at 5 epochs it did not), and of the cerebral-palsy paper's ten networks the three small ones
 (:func:`eval.studies.networks.cpu_subset`). ``--full`` is the paper-sized rerun for a machine with a GPU:
 all ten networks at 224 x 224, 30 epochs, larger datasets.
 
@@ -39,9 +40,9 @@ class SynthSet:
 
 
 def _datasets() -> dict[str, SynthSet]:
-    return {"main": SynthSet(30, 6, 2621, "all", 0.6, "balanced"),
-            "binary": SynthSet(30, 6, 2623, "binary", 0.0, "unbc"),
-            "other": SynthSet(12, 5, 2622, "binary", 1.0, "unbc")}
+    return {"main": SynthSet(30, 6, 2631, "all", 0.6, "balanced"),
+            "binary": SynthSet(30, 6, 2633, "binary", 0.0, "unbc"),
+            "other": SynthSet(12, 5, 2632, "binary", 1.0, "unbc")}
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ class StudyConfig:
     """Everything the studies depend on."""
 
     datasets: dict[str, SynthSet] = field(default_factory=_datasets)
-    epochs: int = 5
-    batch_size: int = 32
+    epochs: int = 12
+    batch_size: int = 16
     lr: float = 1e-3
     k: int = 5
     n_boot: int = 1000
@@ -70,10 +71,11 @@ class StudyConfig:
     @classmethod
     def full(cls) -> StudyConfig:
         """The paper-sized run for a GPU: all ten networks at 224 x 224, 30 epochs, larger datasets."""
-        sets = {"main": SynthSet(120, 10, 2621, "all", 0.6, "balanced"),
-                "binary": SynthSet(120, 10, 2623, "binary", 0.0, "unbc"),
-                "other": SynthSet(40, 5, 2622, "binary", 1.0, "unbc")}
-        return cls(datasets=sets, epochs=30, face_size=224, paper_networks=tuple(PAPER_NETWORKS))
+        sets = {"main": SynthSet(120, 10, 2631, "all", 0.6, "balanced"),
+                "binary": SynthSet(120, 10, 2633, "binary", 0.0, "unbc"),
+                "other": SynthSet(40, 5, 2632, "binary", 1.0, "unbc")}
+        return cls(datasets=sets, epochs=30, batch_size=32, face_size=224,
+                   paper_networks=tuple(PAPER_NETWORKS))
 
 
 def render(work: Path, config: StudyConfig, progress: bool = False) -> dict[str, Path]:
