@@ -196,9 +196,23 @@ def run(photos: Sequence[Any], assess: Callable[..., Any], protocol: RealProtoco
 
     records = [PhotoRun(photo, assess, protocol).run()
                for photo in tqdm(photos, desc="realcheck", unit="photo", disable=not progress)]
-    parts = [p for p in ("development", "held_out") if any(r["part"] == p for r in records)]
-    return {"summary": {p: summarise([r for r in records if r["part"] == p]) for p in parts},
-            "photos": records}
+    return {"summary": summaries(records), "photos": records}
+
+
+def summaries(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A summary per part of the split, and within it for the full-size portraits and the LFW crops
+    apart (``"held_out/portraits"``, ``"held_out/lfw"``) when a part has both."""
+    out: dict[str, dict[str, Any]] = {}
+    for part in ("development", "held_out"):
+        chosen = [r for r in records if r["part"] == part]
+        if not chosen:
+            continue
+        out[part] = summarise(chosen)
+        lfw = [r for r in chosen if r["name"].startswith("lfw-")]
+        portraits = [r for r in chosen if not r["name"].startswith("lfw-")]
+        if lfw and portraits:
+            out[f"{part}/portraits"], out[f"{part}/lfw"] = summarise(portraits), summarise(lfw)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,12 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="reduced protocol for smoke tests (full-severity peripheral palsy, two "
                         "strengths, 80 px)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--summarise", metavar="JSON", default=None,
+                        help="only re-summarise and print the records of an earlier run's JSON")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark on the current models; print the table and write the JSON."""
     args = build_parser().parse_args(argv)
+    if args.summarise:
+        records = json.loads(Path(args.summarise).read_text())["photos"]
+        print(table(summaries(records)))
+        return 0
     import torch
 
     from data.photos import offline_photos

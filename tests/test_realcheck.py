@@ -100,3 +100,15 @@ def test_protocol_records_what_a_pipeline_said() -> None:
     assert record["graded"]["pspi"] == record["graded"]["landmark_pspi"]
     assert record["one_sided"]["left"]["landmark_edited_half_rise"] > 0
     assert set(record["stability"]["80"]["moved"]) == {"mirror", "roll+", "roll-"}
+
+
+def test_summaries_split_portraits_from_lfw_and_resummarise(tmp_path, capsys) -> None:
+    records = [_record("lfw-001", 1.0, 0.95, 0.2, 0.1), _record("grace-hopper", 5.0, 0.5, 0.9, 0.2)]
+    parts = realcheck.summaries(records)
+    assert set(parts) == {"held_out", "held_out/portraits", "held_out/lfw"}
+    assert parts["held_out/lfw"]["unedited"]["pspi"]["max"] == 1.0
+    assert parts["held_out/portraits"]["unedited"]["pspi"]["max"] == 5.0
+    stored = tmp_path / "run.json"
+    stored.write_text(json.dumps({"photos": records}))
+    assert realcheck.main(["--summarise", str(stored)]) == 0
+    assert "held_out/portraits" in capsys.readouterr().out
