@@ -48,26 +48,36 @@ def model_cards_markdown(weights_dir: Path = WEIGHTS_DIR) -> str:
     return "\n".join(lines) or "No model cards found in models/weights."
 
 
-def performance_tab() -> None:
-    """The evaluation report's plots and tables, then the model cards."""
-    report_path = EVAL_REPORTS / "demo_weights.json"
+#: Report sections and the metrics their tables show.
+TABLES = (
+    ("Affected side (patient sides)", "side", ("accuracy", "macro_f1", "roc_auc")),
+    ("PSPI", "pspi", ("mae", "rmse", "pearson_r", "icc_3_1")),
+    ("Pain / no pain", "pain_binary", ("accuracy", "precision", "recall", "f1", "roc_auc")),
+)
+
+
+def performance_tab(report_path: Path = EVAL_REPORTS / "demo_report.json") -> None:
+    """The committed evaluation report: what it was made on, tables with subject intervals, then every
+    plot (models beside baselines, confusion matrix, scatter, error by level, hemi-face, studies, training
+    curves), then the model cards."""
+    from eval.html import report_figures, rows_table  # the evaluation package owns its figures
+
     report = _read_json(report_path)
-    try:
-        from eval.dashboard import report_figures  # the evaluation package owns its figures
-    except ImportError:
-        report = None
     if report is None:
         gr.Markdown(f"No evaluation report at `{report_path.relative_to(ROOT)}`. Make it with "
-                    "`python -m eval --data DIR --models models/weights`.")
+                    "`python -m eval demo-report`.")
     else:
-        intro, sections = report_figures(report)
-        gr.Markdown(intro)
-        for heading, figures, table in sections:
-            gr.Markdown(f"### {heading}")
-            for figure in figures:
-                gr.Plot(figure, show_label=False)
-            if table:
-                gr.Markdown(table)
+        data = report.get("data", {})
+        gr.Markdown(f"Made with `{report.get('command', 'python -m eval demo-report')}` on a "
+                    f"{data.get('description', 'held-out test set')}. Every interval is a 95% bootstrap "
+                    "interval that resamples subjects, not photos. These figures describe synthetic faces "
+                    "and say nothing about accuracy on people.")
+        for heading, key, metrics in TABLES:
+            if report.get(key, {}).get("rows"):
+                gr.Markdown(f"#### {heading}")
+                gr.HTML(rows_table(report[key], metrics))
+        for heading, figure in report_figures(report):
+            gr.Plot(figure, label=heading)
     with gr.Accordion("Model cards", open=False):
         gr.Markdown(model_cards_markdown())
 
