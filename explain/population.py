@@ -157,9 +157,13 @@ class Population:
         shown = blend(face, self.mean_map(name), signed=self.signed)
         scale = 2
         big = cv2.resize(shown, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-        strip = np.full((22, big.shape[1], 3), 255, np.uint8)
-        cv2.putText(strip, f"{name} (n={group.faces})", (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1,
-                    cv2.LINE_AA)
+        key = ("orange raises PSPI, purple lowers it" if self.signed
+               else "yellow: evidence for the side decided")
+        lines = (f"{name} (n={group.faces})", key, "patient's right on the image left")
+        strip = np.full((14 * len(lines) + 6, big.shape[1], 3), 255, np.uint8)
+        for row, text in enumerate(lines):
+            cv2.putText(strip, text, (4, 14 * row + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.36, (0, 0, 0), 1,
+                        cv2.LINE_AA)
         return np.vstack([big, strip])
 
     def summary(self) -> dict[str, Any]:
