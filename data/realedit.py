@@ -30,6 +30,7 @@ import numpy as np
 from data.facemoves import SIDE_INDEX, FaceFrame, au_moves, control_points, helper_slots, palsy_moves
 from data.synth.aus import AU_NAMES, Palsy, pspi
 from data.warp import piecewise_affine_warp
+from faces.analyse import analyse
 from faces.landmarks import N_LANDMARKS
 from faces.sides import ImageSide, Side, describe, image_side
 
@@ -149,9 +150,7 @@ def _pspi_of(aus: Mapping[str, float]) -> float:
 
 
 def _landmarks_of(image: np.ndarray, mirrored: bool) -> np.ndarray:
-    import faces
-
-    return faces.analyse(image, mirrored=mirrored).landmarks
+    return analyse(image, mirrored=mirrored).landmarks
 
 
 def edit_photo(
