@@ -1,7 +1,7 @@
 """Which Grad-CAM layer resolves the facial regions: measured on synthetic faces with known causes.
 
-``python -m explain layers --faces 40 --seed 99`` renders faces (true landmarks, no detector) and, per
-candidate layer:
+``python -m explain layers --faces 32 --seed 99`` renders faces (true landmarks, no detector) and, per
+candidate layer (and, for PSPI, with the map centred or not; see :mod:`explain.gradcam`):
 
 - pain (half-face model): faces where one pain AU group (AU4; AU6+AU7; AU9+AU10; AU43) is active, a
   palsy on the other side; the unaffected half is explained (PSPI). Reported: how often the top-ranked
@@ -39,8 +39,11 @@ from explain.types import MapSource
 from faces.sides import Side
 from models.pipeline import Assessment, ModelBundle, assess, load_default_models
 
-CANDIDATES = {"resnet18": ("layer2", "layer3", "layer4"),
-              "side_cnn": ("features.block1", "features.block2", "features.block3")}
+#: Candidate (layer, centred) pairs per architecture.
+CANDIDATES = {
+    "resnet18": (("layer2", False), ("layer3", False), ("layer3", True), ("layer4", False)),
+    "side_cnn": (("features.block1", False), ("features.block2", False), ("features.block3", False)),
+}
 AU_GROUPS = {"AU4": ("AU4",), "AU6+AU7": ("AU6", "AU7"), "AU9+AU10": ("AU9", "AU10"), "AU43": ("AU43",)}
 
 
@@ -67,6 +70,10 @@ def _faces(n: int, seed: int, kind: str) -> Iterator[tuple[Assessment, set[str],
             explained = palsy_side
         face = render_face(spec)
         yield assess(face.image, side=palsy_side, models=bundle, landmarks=face.landmarks), changed, explained
+
+
+def _name(layer: str, centre: bool) -> str:
+    return f"{layer} centred" if centre else layer
 
 
 def _score(assessment: Assessment, explanation: Any, changed: set[str], model: Any,
@@ -98,19 +105,19 @@ def measure(n: int = 40, seed: int = 99, bundle: ModelBundle | None = None) -> d
         model = bundle.pain if kind == "pain" else bundle.side
         if model is None:
             continue
-        layers = CANDIDATES.get(model.card.architecture, (default_layer(model.card.architecture),))
-        rows: dict[str, list[list[float]]] = {layer: [] for layer in layers}
+        layers = CANDIDATES.get(model.card.architecture, ((default_layer(model.card.architecture), False),))
+        rows: dict[str, list[list[float]]] = {_name(*pair): [] for pair in layers}
         correlations = []
         for assessment, changed, side in _faces(n, seed, kind):
             stage = "pain" if kind == "pain" else "side"
             source = MapSource(assessment.geometry, stage, side if stage == "pain" else None)
             inputs = assessment.inputs.halves[side] if stage == "pain" else assessment.inputs.side
             target = 0 if stage == "pain" else (0 if side is Side.LEFT else 1)
-            for layer in layers:
-                input_map, params = plain.input_map(model, inputs, target, layer=layer)
+            for layer, centre in layers:
+                input_map, params = plain.input_map(model, inputs, target, layer=layer, centre=centre)
                 explanation = build_explanation("gradcam", model, inputs, target, source, input_map,
                                                 params=params)
-                rows[layer].append(_score(assessment, explanation, changed, model, inputs))
+                rows[_name(layer, centre)].append(_score(assessment, explanation, changed, model, inputs))
             a, _ = plain.input_map(model, inputs, target)
             b, _ = jittered.input_map(model, inputs, target)
             correlations.append(float(np.corrcoef(a.ravel(), b.ravel())[0, 1]))
@@ -138,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Grad-CAM layers on {args.faces} synthetic faces per stage (seed {args.seed}, true landmarks)")
     for kind in ("pain", "side"):
         for layer, row in results[kind].items():
-            print(f"  {kind:5s} {layer:16s} top region changed: by sum {row['top_region_hit']:6.1%}, "
+            print(f"  {kind:5s} {layer:15s} top region changed: by sum {row['top_region_hit']:6.1%}, "
                   f"by density {row['top_density_hit']:6.1%}, most raising {row['top_raising_hit']:6.1%}; "
                   "mass in changed "
                   f"{row['mass_in_changed']:6.1%} (area {row['area_of_changed']:6.1%}); "

@@ -1,7 +1,8 @@
 """Heatmap overlays for people: the map drawn transparently over the face, with a legend in words.
 
 - Signed PSPI maps use a diverging, colour-blind-safe scale (ColorBrewer PuOr, symmetric around 0):
-  orange where the region raises PSPI, purple where it lowers it, clear where it does neither.
+  orange where the region raises PSPI, purple where it lowers it, clear where it does neither (for a
+  centred Grad-CAM map: more / less than the average part of the half, and the legend says so).
 - Side maps use a sequential scale (cividis) over the evidence *for* the side explained (the positive part).
 
 Opacity grows with the map's magnitude, so the face stays visible where the map is weak. Optional
@@ -86,6 +87,8 @@ def legend_words(explanation: Explanation) -> tuple[str, str]:
     """What the two ends of the colour bar mean, e.g. ``("lowers PSPI", "raises PSPI")``."""
     if explanation.stage == "side":
         return "weak", f"evidence: {explanation.target.replace('affected: ', '')} affected"
+    if explanation.params.get("centred"):
+        return "less than average", "raises PSPI most"
     return "lowers PSPI", "raises PSPI"
 
 

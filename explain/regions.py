@@ -9,6 +9,8 @@ A half-face map is 0 on the other half, so only that half's regions carry mass.
 :func:`region_chart` draws the ranked summary as a plotly horizontal bar chart (signed shares; orange
 "raises PSPI" / blue "lowers PSPI", or for the side model "points to" / "points away from" the side
 explained; Okabe-Ito colours, safe for colour-blind readers). :func:`sentence` says it in one line.
+For a centred map (see :mod:`explain.gradcam`) the words are relative: "raises PSPI more than average",
+"driven most by".
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def summarise(explanation: Explanation, geometry: FaceGeometry) -> RegionSummary
     summary = RegionSummary(
         method=explanation.method, stage=explanation.stage, half=explanation.half, target=explanation.target,
         scores=tuple(scores), total_absolute=total, outside_share=outside, sentence="",
+        centred=bool(explanation.params.get("centred", False)),
     )
     return replace(summary, sentence=sentence(summary))
 
@@ -101,8 +104,13 @@ def sentence(summary: RegionSummary) -> str:
             not up or abs(down[0].signed) >= 0.25 * abs(up[0].signed)) else ""
         return head + tail + "."
     what = "PSPI" if summary.stage == "pain" else "The full-face PSPI"
-    head = f"{what} rose mostly from {_phrase(up)}" if up else f"No region raised the {what}"
-    tail = f"; {_phrase(down[:1])} held it down" if down and (
+    if summary.centred:
+        head = f"{what} was driven most by {_phrase(up)}" if up else f"No region stood out for the {what}"
+        least = "drove it least"
+    else:
+        head = f"{what} rose mostly from {_phrase(up)}" if up else f"No region raised the {what}"
+        least = "held it down"
+    tail = f"; {_phrase(down[:1])} {least}" if down and (
         not up or abs(down[0].signed) >= 0.25 * abs(up[0].signed)) else ""
     return head + tail + "."
 
@@ -120,7 +128,8 @@ def region_chart(summary: RegionSummary, top: int | None = None, title: str | No
         side_text = summary.target.removeprefix("affected: ")
         up_name, down_name = f"points to the {side_text}", f"points away from the {side_text}"
     else:
-        up_name, down_name = "raises PSPI", "lowers PSPI"
+        up_name, down_name = (("raises PSPI more than average", "less than average") if summary.centred
+                              else ("raises PSPI", "lowers PSPI"))
     figure = go.Figure()
     for name, colour, keep in ((up_name, RAISES_COLOUR, True), (down_name, LOWERS_COLOUR, False)):
         chosen = [s for s in reversed(scores) if (s.signed > 0) == keep]

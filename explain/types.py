@@ -127,7 +127,8 @@ class RegionSummary:
     """Per-region attribution of one explanation, ranked by ``absolute`` (largest first).
 
     ``outside_share`` is the share of the absolute mass outside every region (hair, background, padding).
-    ``sentence`` is a one-line summary in plain words with patient sides.
+    ``sentence`` is a one-line summary in plain words with patient sides. ``centred``: the map had its
+    mean removed (Grad-CAM before the last stage), so its sign is relative to the average part of the input.
     """
 
     method: str
@@ -138,6 +139,7 @@ class RegionSummary:
     total_absolute: float
     outside_share: float
     sentence: str
+    centred: bool = False
 
     def by_key(self) -> dict[str, RegionScore]:
         return {score.key: score for score in self.scores}
@@ -154,6 +156,7 @@ class RegionSummary:
             "half": None if self.half is None else self.half.value,
             "target": self.target,
             "sentence": self.sentence,
+            "centred": self.centred,
             "total_absolute": float(self.total_absolute),
             "outside_share": round(float(self.outside_share), 4),
             "regions": [

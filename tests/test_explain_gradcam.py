@@ -63,8 +63,8 @@ def test_pain_map_is_signed_localised_and_bilinear(geometry) -> None:
     bundle = ModelBundle.from_modules(pain=ColourProbe(), pain_card=_card("pain", "half_face", (32, 16), 1),
                                       jitter_px=0)
     x = _colour_input()
-    result = GradCamExplainer(layer="features").attribute(bundle.pain, x, 0,
-                                                          source=MapSource(geometry, "pain", Side.RIGHT))
+    result = GradCamExplainer(layer="features", centre=False).attribute(
+        bundle.pain, x, 0, source=MapSource(geometry, "pain", Side.RIGHT))
     heat = result.input_map
     assert heat.shape == (32, 16) and result.params["layer_grid"] == [8, 4]
     assert heat[:16, :8].mean() > 0.5 * heat.max() > 0  # raises PSPI where the red is
@@ -115,9 +115,16 @@ def test_default_layers_resolve_the_face(geometry) -> None:
     bundle = ModelBundle.from_modules(pain=pain, pain_card=ModelCard(
         architecture="resnet18", task="pain", outputs=1, input=InputSpec.default("half_face").to_dict()),
         jitter_px=0)
-    result = GradCamExplainer().attribute(bundle.pain, torch.randn(1, 3, 128, 64), 0,
-                                          source=MapSource(geometry, "pain", Side.LEFT))
+    x = torch.randn(1, 3, 128, 64, generator=torch.Generator().manual_seed(3))
+    source = MapSource(geometry, "pain", Side.LEFT)
+    result = GradCamExplainer().attribute(bundle.pain, x, 0, source=source)
     assert result.params["layer"] == "layer3" and result.params["layer_grid"] == [8, 4]
+    # before the last stage a PSPI map is centred: its mean is removed, the structure kept
+    assert result.params["centred"] is True and abs(float(result.input_map.mean())) < 1e-6
+    raw = GradCamExplainer(centre=False).attribute(bundle.pain, x, 0, source=source)
+    np.testing.assert_allclose(result.input_map, raw.input_map - raw.input_map.mean(), atol=1e-6)
+    last = GradCamExplainer(layer="layer4").attribute(bundle.pain, x, 0, source=source)
+    assert last.params["centred"] is False and last.params["layer_grid"] == [4, 2]
 
 
 def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:

@@ -63,6 +63,12 @@ def test_sentences_group_regions_of_one_side_and_speak_of_evidence_for_the_side(
     side = summarise(_explanation(face_map, "side", None, "affected: patient's left"), geometry)
     assert side.sentence.startswith("The evidence that the patient's left is affected came mostly from "
                                     "the brow and eye of the patient's right")
+    centred = Explanation(**{**_explanation(face_map).__dict__, "params": {"centred": True}})
+    relative = summarise(centred, geometry)
+    assert relative.centred and relative.sentence == (
+        "PSPI was driven most by the brow and eye of the patient's right.")
+    assert region_chart(relative).data[0].name == "raises PSPI more than average"
+    assert legend_words(centred) == ("less than average", "raises PSPI most")
     empty = summarise(_explanation(np.zeros_like(face_map)), geometry)
     assert empty.top is None and "empty" in empty.sentence
 
