@@ -135,3 +135,25 @@ def test_raising_the_upper_lip_of_a_closed_mouth_fitted_with_crossed_inner_lips(
     edited = edit_photo(photo, aus={Side.LEFT: {"AU10": 5.0}, Side.RIGHT: {"AU10": 5.0}}, landmarks=closed)
     assert _down_shift(closed, edited.truth.landmarks_after, [50, 51, 52]) < -0.05
     assert not np.array_equal(edited.image, photo)
+
+
+def test_full_strength_warp_is_smooth_and_never_folds(portrait) -> None:
+    from data.facemoves import au_moves, control_points, palsy_moves
+    from data.warp import displacement_field
+    from faces.sides import ImageSide
+
+    photo, points = portrait
+    controls, n_movable = control_points(points)
+    frame = FaceFrame.of(points)
+    moves = np.zeros_like(controls)
+    moves[:n_movable] += palsy_moves(frame, ImageSide.RIGHT, n_movable, 1.0, peripheral=True)
+    for side in ImageSide:
+        current = controls[:n_movable] + moves[:n_movable]
+        moves[:n_movable] += au_moves(frame, side, n_movable, pain_aus(1.0), current)
+    map_x, map_y = displacement_field(controls, controls + moves, *photo.shape[:2], 0.02 * frame.inter_ocular)
+    dxdx, dxdy = np.gradient(map_x, axis=1), np.gradient(map_x, axis=0)
+    dydx, dydy = np.gradient(map_y, axis=1), np.gradient(map_y, axis=0)
+    jacobian = dxdx * dydy - dxdy * dydx
+    assert jacobian.min() > 0.05  # orientation kept everywhere: no fold, no tear
+    travel = np.hypot(map_x - np.arange(photo.shape[1]), map_y - np.arange(photo.shape[0])[:, None])
+    assert travel.max() < 0.2 * frame.inter_ocular  # nothing travels further than the edit asks
