@@ -117,6 +117,15 @@ class GradCamExplainer:
                   jitter: bool | None = None,
                   centre: bool | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """The ``(h, w)`` signed map over ``inputs`` ``(1, 3, h, w)`` and the parameters used."""
+        maps, params = self.input_maps(model, inputs[:1], [int(target)], layer=layer, jitter=jitter,
+                                       centre=centre)
+        return maps[0], params
+
+    def input_maps(self, model: LoadedModel, inputs: torch.Tensor, targets: list[int], *,
+                   layer: str | None = None, jitter: bool | None = None,
+                   centre: bool | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Maps ``(N, h, w)`` for a batch ``(N, 3, h, w)`` with one target each, in one backward pass
+        (e.g. population heatmaps); the same maps :meth:`input_map` makes one by one."""
         network = model.network.eval()
         layer_name = layer or self.layer or default_layer(model.card.architecture)
         use_centre = centre if centre is not None else self.centre
@@ -126,26 +135,26 @@ class GradCamExplainer:
         use_jitter = self.jitter if jitter is None else jitter
         size = tuple(inputs.shape[-2:])
         x = inputs.to(model.device).float()
+        count = len(x)
         side = model.role == "side"
+        rows = [int(t) for t in targets]
+        batch = x
         if side:
             network = _SideLogOdds(network)
-            batch, targets = torch.cat([x, flip_tensor(x)]), [target, 1 - target]
-        else:
-            batch, targets = x, [target]
+            batch, rows = torch.cat([x, flip_tensor(x)]), rows + [1 - t for t in rows]
         shifts = [(0.0, 0.0)]
         if use_jitter:
             s = JITTER_PX
             shifts = [(0.0, 0.0), (s, 0.0), (-s, 0.0), (0.0, s), (0.0, -s)]
-            rows = len(batch)
-            batch = _shift(batch.repeat_interleave(len(shifts), 0), shifts * rows)
-            targets = [t for t in targets for _ in shifts]
-        maps, grid = layer_cam(network, module, batch.contiguous(), targets, size)
+            batch = _shift(batch.repeat_interleave(len(shifts), 0), shifts * len(batch))
+            rows = [t for t in rows for _ in shifts]
+        maps, grid = layer_cam(network, module, batch.contiguous(), rows, size)
         if use_jitter:
             maps = _shift(maps[:, None], [(-dx, -dy) for dx, dy in shifts] * (len(maps) // len(shifts)))[:, 0]
             maps = maps.reshape(-1, len(shifts), *size).mean(dim=1)
-        result = 0.5 * (maps[0] + flip_tensor(maps[1])) if side else maps[0]
+        result = 0.5 * (maps[:count] + flip_tensor(maps[count:])) if side else maps
         if use_centre:
-            result = result - result.mean()
+            result = result - result.mean(dim=(1, 2), keepdim=True)
         params = {"layer": layer_name, "layer_grid": list(grid), "upsampling": "bilinear",
                   "centred": bool(use_centre), "relu_attributions": False, "mirror_averaged": side,
                   "jitter_px": JITTER_PX if use_jitter else 0.0,

@@ -148,3 +148,25 @@ def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:
     assert [e.half for e in both] == [affected.opposite, affected]
     asked = explain(assessment, "side", "gradcam", models=bundle, target="right")[0]
     assert asked.target == "affected: patient's right"
+
+
+@pytest.mark.parametrize("role", ["side", "pain"])
+def test_batched_maps_equal_the_single_maps(geometry, role) -> None:
+    torch.manual_seed(4)
+    side = build_model("side_cnn", outputs=2) if role == "side" else None
+    bundle = ModelBundle.from_modules(
+        pain=build_model("resnet18", outputs=1), jitter_px=0,
+        pain_card=ModelCard(architecture="resnet18", task="pain", outputs=1,
+                            input=InputSpec.default("half_face", (64, 32)).to_dict()),
+        side=side, side_card=_card("side", "aligned_face", (64, 64), 2) if side is not None else None)
+    model = bundle.side if role == "side" else bundle.pain
+    shape = (3, 3, 64, 64) if role == "side" else (3, 3, 64, 32)
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(5))
+    targets = [0, 1, 0] if role == "side" else [0, 0, 0]
+    for jitter in (False, True):
+        explainer = GradCamExplainer(jitter=jitter)
+        batch, params = explainer.input_maps(model, x, targets)
+        assert batch.shape == (3, *shape[2:]) and params["centred"] is (role == "pain")
+        for i, target in enumerate(targets):
+            single, _ = explainer.input_map(model, x[i:i + 1], target)
+            np.testing.assert_allclose(batch[i], single, atol=1e-4 * float(np.abs(single).max()))
