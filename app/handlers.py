@@ -103,8 +103,8 @@ def _failure(err: Exception) -> PageView:
 def assess_photo(photo: PhotoSource, mirrored: bool = False, side: str | None = "auto",
                  method: str | None = "Grad-CAM", samples: Any = session.DEFAULT_LIME_SAMPLES) -> PageView:
     """Assess one photo and explain it with the methods asked for (Grad-CAM by default)."""
-    if photo is None or (isinstance(photo, bytes | str) and len(photo) == 0):
-        return PageView(message=NO_PHOTO_MESSAGE)
+    if photo is None or (isinstance(photo, str) and not photo):
+        return PageView(message=NO_PHOTO_MESSAGE)  # nothing was given (an empty file is reported as such)
     try:
         result = session.run_assessment(photo, mirrored=bool(mirrored), side=side_request(side),
                                         methods=session.parse_methods(method),

@@ -63,6 +63,14 @@ def photo_input(**kwargs: Any) -> gr.Image:
     return component
 
 
+def choice_input(choices: list[str], **kwargs: Any) -> gr.Radio:
+    """Radio buttons whose value reaches the handler unchecked, so that a script sending another value
+    ("left", "auto", a typo) gets the handler's own answer rather than Gradio's generic refusal."""
+    component = gr.Radio(choices, **kwargs)
+    component.preprocess = lambda value: value  # type: ignore[method-assign]
+    return component
+
+
 def _outputs(view: handlers.PageView, keep: session.SessionResult | None) -> tuple[Any, ...]:
     state = view.result if view.ok else keep
     return (state, view.message, view.headline, view.annotated, view.heatmaps, view.side_plot,
@@ -88,10 +96,10 @@ def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
             photo = photo_input(label="Full-face photo", sources=["upload", "webcam", "clipboard"],
                                 webcam_options=gr.WebcamOptions(mirror=False))
             mirrored = gr.Checkbox(label="Photo is mirrored (selfie camera / webcam preview)", value=False)
-            side = gr.Radio(list(handlers.SIDE_CHOICES), value=next(iter(handlers.SIDE_CHOICES)),
-                            label="Affected side (set it if you know it; the choice is recorded)")
-            method = gr.Radio(list(session.METHOD_CHOICES), value="Grad-CAM",
-                              label="Explanations (LIME takes about a second per stage)")
+            side = choice_input(list(handlers.SIDE_CHOICES), value=next(iter(handlers.SIDE_CHOICES)),
+                                label="Affected side (set it if you know it; the choice is recorded)")
+            method = choice_input(list(session.METHOD_CHOICES), value="Grad-CAM",
+                                  label="Explanations (LIME takes about a second per stage)")
             samples = gr.Slider(*session.LIME_SAMPLE_RANGE, value=session.DEFAULT_LIME_SAMPLES, step=8,
                                 label="LIME samples per stage")
             run = gr.Button("Assess", variant="primary")

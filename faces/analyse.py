@@ -37,6 +37,26 @@ NO_FACE_MESSAGE = (
     "No face was found in the photo. Use a well-lit, frontal photo in which the whole face is visible, "
     "not covered, and takes up a good part of the picture."
 )
+#: Mean brightness (0-255) below / above which a photo without a detected face is called too dark /
+#: too bright, and the spread (standard deviation) below which it is called washed out.
+DARK_BELOW, BRIGHT_ABOVE, FLAT_BELOW = 30.0, 225.0, 12.0
+
+
+def no_face_message(photo: np.ndarray) -> str:
+    """Why no face was found, in words: exposure problems get their own advice."""
+    gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA) if min(gray.shape) > 64 else gray
+    mean, spread = float(small.mean()), float(small.std())
+    if mean < DARK_BELOW:
+        return (f"No face was found: the photo is very dark (mean brightness {mean:.0f} of 255). Take it "
+                "again in better light, facing the light.")
+    if mean > BRIGHT_ABOVE:
+        return (f"No face was found: the photo is very bright, nearly white (mean brightness {mean:.0f} of "
+                "255). Take it again without direct light or flash on the face.")
+    if spread < FLAT_BELOW:
+        return ("No face was found: the photo has almost no contrast (it looks washed out or blank). "
+                "Take it again with the face clearly visible.")
+    return NO_FACE_MESSAGE
 
 
 @contextmanager
@@ -132,7 +152,7 @@ def analyse(
             points = place_template(height, width)
             source, face_box = "template", _box_of(points)
         else:
-            raise NoFaceFoundError(NO_FACE_MESSAGE)
+            raise NoFaceFoundError(no_face_message(photo))
 
     with _step(timings, "align"):
         photo_to_aligned = image_to_aligned(points, size)

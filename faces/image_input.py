@@ -129,7 +129,7 @@ def _read_bytes(data: bytes, max_pixels: int, keep_gray: bool = False) -> np.nda
         try:
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
         except Image.DecompressionBombError as err:
-            raise _too_large(None, max_pixels) from err
+            raise _too_large(_claimed_pixels(str(err)), max_pixels) from err
         except UnidentifiedImageError as err:
             raise NotAnImageError(_not_an_image_message(data)) from err
         except (OSError, SyntaxError, ValueError, EOFError) as err:
@@ -171,8 +171,17 @@ def _check_pixel_count(width: int, height: int, max_pixels: int) -> None:
         raise _too_large((width, height), max_pixels)
 
 
-def _too_large(size: tuple[int, int] | None, max_pixels: int) -> ImageTooLargeError:
-    dims = f" ({size[0]} x {size[1]} pixels)" if size else ""
+def _claimed_pixels(pil_message: str) -> int | None:
+    """The pixel count PIL's decompression-bomb guard names in its message (None if it names none)."""
+    match = re.search(r"\((\d+) pixels\)", pil_message)
+    return int(match.group(1)) if match else None
+
+
+def _too_large(size: tuple[int, int] | int | None, max_pixels: int) -> ImageTooLargeError:
+    if isinstance(size, tuple):
+        dims = f" ({size[0]} x {size[1]} pixels)"
+    else:
+        dims = f" ({size / 1e6:.0f} megapixels)" if size else ""
     return ImageTooLargeError(
         f"The image is too large{dims}: the limit is {max_pixels / 1e6:.0f} megapixels. "
         "Resize the photo (a few megapixels is plenty) and upload it again."

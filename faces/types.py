@@ -87,6 +87,13 @@ class FaceGeometry:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
+    def cut_off(self) -> bool:
+        """True when landmarks fall outside the photo: the face runs past its edge, so part is missing."""
+        height, width = self.image_size
+        x, y = self.landmarks[:, 0], self.landmarks[:, 1]
+        return bool((x < 0).any() or (y < 0).any() or (x > width - 1).any() or (y > height - 1).any())
+
+    @property
     def inter_ocular(self) -> float:
         """Distance between the eye centres in aligned pixels."""
         pts = self.aligned_landmarks

@@ -564,6 +564,10 @@ def assess(
     if geometry.landmark_source == "template":
         warnings.append("No face was detected: the landmarks come from a template placed over the image, "
                         "so halves and regions are approximate.")
+    elif geometry.cut_off:
+        warnings.append("The face runs past the edge of the photo, so part of it is missing: the halves "
+                        "and regions there are estimated and the scores are less reliable. Use a photo that "
+                        "shows the whole face.")
     if geometry.n_faces > 1:
         warnings.append(f"{geometry.n_faces} faces were found; the largest was assessed.")
     if any(m.trained_on_synthetic for m in bundle.loaded().values()):

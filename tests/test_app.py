@@ -87,7 +87,8 @@ def test_bad_input_messages_are_distinct(bad_inputs):
 
 def test_no_photo_asks_for_one():
     assert handlers.assess_photo(None).message == handlers.NO_PHOTO_MESSAGE
-    assert handlers.assess_photo(b"").message == handlers.NO_PHOTO_MESSAGE
+    assert handlers.assess_photo("").message == handlers.NO_PHOTO_MESSAGE
+    assert "The file is empty" in handlers.assess_photo(b"").message
     assert handlers.explain_more(None).message == handlers.NO_RESULT_MESSAGE
     assert handlers.faithfulness(None).message == handlers.NO_RESULT_MESSAGE
 
