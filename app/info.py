@@ -64,7 +64,7 @@ def performance_tab(report_path: Path = EVAL_REPORTS / "demo_report.json") -> No
 
     report = _read_json(report_path)
     if report is None:
-        gr.Markdown(f"No evaluation report at `{report_path.relative_to(ROOT)}`. Make it with "
+        gr.Markdown(f"No evaluation report at `{report_path.name}`. Make it with "
                     "`python -m eval demo-report`.")
     else:
         data = report.get("data", {})
@@ -82,22 +82,29 @@ def performance_tab(report_path: Path = EVAL_REPORTS / "demo_report.json") -> No
         gr.Markdown(model_cards_markdown())
 
 
-def population_tab() -> None:
-    """The committed population heatmaps per group, with the command that makes them on other data."""
-    summary = _read_json(POPULATION_DIR / "summary.json")
+def population_tab(folder: Path = POPULATION_DIR) -> None:
+    """The committed population heatmaps, one gallery per stage and method, captioned by group, with the
+    command that makes them on other data."""
     gr.Markdown(
         "Population heatmaps average each photo's map after warping it into one canonical face frame "
-        "through its landmarks, so they show where a model looks *on average* over a dataset, per group. "
-        "Make them for your own data with\n\n"
+        "through its landmarks (patient's right on the image left), so they show where a model looks *on "
+        "average* over a dataset, per group: the decided affected side, the true palsy side, the PSPI band. "
+        "Side maps show the evidence for the affected side; pain maps the scored (unaffected) half, signed "
+        "(raises / lowers PSPI). Make them for your own data with\n\n"
         "`python -m explain population --data DIR --stage side|pain --method gradcam|lime --out OUT`")
-    images = sorted(POPULATION_DIR.glob("*.png")) if POPULATION_DIR.is_dir() else []
-    if not images:
+    runs = sorted(folder.glob("*/population.json")) if folder.is_dir() else []
+    if not runs:
         gr.Markdown("No population heatmaps are committed yet.")
         return
-    if summary and summary.get("description"):
-        gr.Markdown(str(summary["description"]))
-    gr.Gallery([(str(p), p.stem.replace("_", " ")) for p in images], columns=4, height="auto",
-               interactive=False, label="Population heatmaps")
+    for summary_path in runs:
+        summary = _read_json(summary_path) or {}
+        files = summary.get("files", {})
+        stage = {"side": "Side model", "pain": "Pain model"}.get(summary.get("stage"), summary.get("stage"))
+        method = {"gradcam": "Grad-CAM", "lime": "LIME"}.get(summary.get("method"), summary.get("method"))
+        gr.Markdown(f"#### {stage} · {method} · {summary.get('faces', '?')} synthetic faces")
+        pictures = [(str(summary_path.parent / name), group) for group, name in sorted(files.items())
+                    if (summary_path.parent / name).is_file()]
+        gr.Gallery(pictures, columns=6, height="auto", interactive=False, label=f"{stage}, {method}")
 
 
 def about_markdown(disclaimer: str, side_convention: str) -> str:

@@ -140,7 +140,8 @@ def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
 def build_demo() -> gr.Blocks:
     """Build the dashboard (not launched)."""
     bundled = examples()
-    gr.set_static_paths([e.path for e in bundled])  # served as they are, never copied into the cache
+    # served as they are, never copied into the swept cache
+    gr.set_static_paths([*(e.path for e in bundled), info.POPULATION_DIR])
     by_caption = {e.caption: str(e.path) for e in bundled}
     with gr.Blocks(title=TITLE, analytics_enabled=False,
                    delete_cache=(CACHE_SWEEP_SECONDS, CACHE_MAX_AGE_SECONDS)) as demo:
