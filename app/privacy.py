@@ -22,6 +22,8 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 # Gradio's delete_cache: (how often to sweep, in seconds; delete files older than this, in seconds).
@@ -79,26 +81,63 @@ def remove_cache_on_signals() -> None:
             signal.signal(signum, _remove_and_exit)
 
 
+#: Seconds an upload's bytes stay in memory after its cached copy is deleted. Gradio stores uploads by
+#: content hash, so two clients sending the same photo at the same moment share one cached file; the
+#: second request finds the bytes here instead of a file the first one already deleted.
+RECENT_UPLOAD_SECONDS = 20.0
+
+_recent_uploads: dict[Path, tuple[float, bytes]] = {}
+_recent_lock = threading.Lock()
+
+
+def _in_private_cache(path: Path) -> Path | None:
+    if _private_cache is None:
+        return None
+    try:
+        target = Path(path).resolve()
+        target.relative_to(_private_cache.resolve())
+    except (OSError, ValueError):
+        return None
+    return target
+
+
 def forget_upload(path: Path) -> bool:
     """Delete an upload's cached copy (and the folder Gradio made for it) as soon as it has been read.
 
     Only files inside this process's private cache are touched; anything else (a bundled example served
     from its own folder) is left alone. Returns True when something was deleted.
     """
-    if _private_cache is None:
-        return False
-    try:
-        target = Path(path).resolve()
-        target.relative_to(_private_cache.resolve())
-    except (OSError, ValueError):
-        return False
-    if not target.is_file():
+    target = _in_private_cache(path)
+    if target is None or not target.is_file():
         return False
     target.unlink(missing_ok=True)
     folder = target.parent
-    if folder != _private_cache.resolve() and not any(folder.iterdir()):
+    if folder != _private_cache.resolve() and not any(folder.iterdir()):  # type: ignore[union-attr]
         folder.rmdir()
     return True
+
+
+def read_upload(path: Path) -> bytes:
+    """The bytes of an uploaded file, its cached copy deleted at once (see :func:`forget_upload`).
+
+    The bytes are kept in memory for :data:`RECENT_UPLOAD_SECONDS` under the cached path, for a
+    simultaneous request that uploaded the very same file. Raises OSError when there is no such file.
+    """
+    now = time.monotonic()
+    target = _in_private_cache(path)
+    with _recent_lock:
+        for key in [k for k, (seen, _) in _recent_uploads.items() if now - seen > RECENT_UPLOAD_SECONDS]:
+            del _recent_uploads[key]
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            if target is not None and target in _recent_uploads:
+                return _recent_uploads[target][1]
+            raise
+        if target is not None:
+            _recent_uploads[target] = (now, data)
+            forget_upload(target)
+    return data
 
 
 def private_cache_dir() -> Path:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from app import handlers, info, session
 from app.examples import examples
-from app.privacy import CACHE_MAX_AGE_SECONDS, CACHE_SWEEP_SECONDS, forget_upload
+from app.privacy import CACHE_MAX_AGE_SECONDS, CACHE_SWEEP_SECONDS, read_upload
 
 TITLE = "Stroke facial pain assessment (research software)"
 
@@ -42,11 +42,9 @@ def _raw_upload(payload: Any) -> bytes | str | None:
         return url
     path = Path(payload.path)
     try:
-        data = path.read_bytes()
+        return read_upload(path)
     except OSError:
         return str(path)  # the face stage's reader reports the problem in its own words
-    forget_upload(path)
-    return data
 
 
 def photo_input(**kwargs: Any) -> gr.Image:

@@ -38,7 +38,12 @@ at five times the cost.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import threading
 import time
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -91,12 +96,44 @@ def _shift(batch: torch.Tensor, shifts: list[tuple[float, float]]) -> torch.Tens
     return functional.grid_sample(batch, grid, padding_mode="border", align_corners=False)
 
 
+class _PrivateCopies:
+    """Copies of a network that one attribution at a time borrows.
+
+    captum hooks the layer it explains for the length of the call, and a hook on the shared network
+    would also catch every other thread's forward pass through it (the dashboard serves requests
+    concurrently: another photo's assessment, LIME samples), mixing their activations into this map.
+    Each Grad-CAM therefore runs on a copy no other thread is using; copies are made on first need and
+    reused, so there are at most as many as Grad-CAMs ever ran at once.
+    """
+
+    def __init__(self) -> None:
+        self._free: weakref.WeakKeyDictionary[nn.Module, list[nn.Module]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def borrow(self, network: nn.Module) -> Iterator[nn.Module]:
+        with self._lock:
+            free = self._free.setdefault(network, [])
+            private = free.pop() if free else None
+        if private is None:
+            private = copy.deepcopy(network).eval()
+        try:
+            yield private
+        finally:
+            with self._lock:
+                self._free.setdefault(network, []).append(private)
+
+
+_PRIVATE_COPIES = _PrivateCopies()
+
+
 def layer_cam(network: nn.Module, layer: nn.Module, inputs: torch.Tensor, targets: list[int],
               size: tuple[int, int]) -> tuple[torch.Tensor, tuple[int, int]]:
     """Signed Grad-CAM of ``network`` outputs ``targets`` (one per row of ``inputs``) at ``layer``,
     upsampled bilinearly to ``size``: ``(N, H, W)`` float32, and the layer's grid ``(rows, cols)``."""
-    cam = LayerGradCam(network, layer)
-    with torch.enable_grad():
+    name = next(n for n, m in network.named_modules() if m is layer)
+    with _PRIVATE_COPIES.borrow(network) as private, torch.enable_grad():
+        cam = LayerGradCam(private, dict(private.named_modules())[name])
         maps = cam.attribute(inputs, target=targets, relu_attributions=False)
     grid = (int(maps.shape[-2]), int(maps.shape[-1]))
     maps = functional.interpolate(maps.detach().float(), size=size, mode="bilinear", align_corners=False)

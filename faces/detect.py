@@ -6,6 +6,10 @@ faces from about 80 working pixels; when the first pass finds nothing and the co
 enlarged twofold, a second pass with one pyramid up-step looks for faces down to about 40 pixels.
 Boxes are mapped back to the photo's pixel coordinates. The detector and the predictor (from the
 ``face-recognition-models`` package) are loaded once per process.
+
+dlib's detector and predictor objects are not safe to call from two threads at once (concurrent calls
+gave different landmarks, and crashed the process): every call holds :data:`_dlib_lock`, so a server that
+assesses photos in parallel threads runs the face-finding steps one at a time.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ DETECTION_THRESHOLD = 0.1  # dlib HOG score; weaker hits are mostly clothing and
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
 
 _load_lock = threading.Lock()
+_dlib_lock = threading.Lock()
 
 
 def models_dir() -> Path:
@@ -84,9 +89,10 @@ def detect_faces(image: np.ndarray) -> list[Box]:
     else:
         working, scale_x, scale_y = gray, 1.0, 1.0
     detector = _detector()
-    rects, _, _ = detector.run(working, 0, DETECTION_THRESHOLD)
-    if len(rects) == 0 and scale < SMALL_FACE_PASS_BELOW_SCALE:
-        rects, _, _ = detector.run(working, 1, DETECTION_THRESHOLD)
+    with _dlib_lock:
+        rects, _, _ = detector.run(working, 0, DETECTION_THRESHOLD)
+        if len(rects) == 0 and scale < SMALL_FACE_PASS_BELOW_SCALE:
+            rects, _, _ = detector.run(working, 1, DETECTION_THRESHOLD)
     boxes = [
         (r.left() / scale_x, r.top() / scale_y, (r.right() + 1) / scale_x, (r.bottom() + 1) / scale_y)
         for r in rects
@@ -97,8 +103,10 @@ def detect_faces(image: np.ndarray) -> list[Box]:
 def _fit_in_roi(roi: np.ndarray, box: Box) -> np.ndarray:
     x0, y0, x1, y1 = box
     rect = dlib.rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1)
-    shape = _predictor()(np.ascontiguousarray(roi), rect)
-    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+    predictor = _predictor()
+    with _dlib_lock:
+        shape = predictor(np.ascontiguousarray(roi), rect)
+        points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
     if points.shape != (N_LANDMARKS, 2):
         raise RuntimeError(f"The landmark model returned {points.shape[0]} points, expected {N_LANDMARKS}.")
     return points
