@@ -41,7 +41,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fold", default="0", help="which k-fold split to train (0-based), or 'all'")
     p.add_argument("--layout", help="dataset layout when it cannot be detected")
     p.add_argument("--side-convention", choices=("patient", "image"), default="patient",
-                   help="half-face layout: _a is the patient's right (patient) or the image right (image)")
+                   help="what the dataset's sides mean: patient sides (default) or image sides of "
+                        "ordinary photos (half faces: _a is the image right; side labels: 'left' is the "
+                        "image left)")
     p.add_argument("--binary-threshold", type=float, default=0.0, help="pain = PSPI > t")
     p.add_argument("--outputs", type=int, help="pain-binary: 2 logits (default) or 1")
     p.add_argument("--on-no-face", choices=("error", "template"), default="error",

@@ -77,7 +77,7 @@ def make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: d
             "skipped": {"count": len(skipped), "examples": dict(list(skipped.items())[:5])},
             "loader_notes": {k: v for k, v in loader_notes.items() if not isinstance(v, list) or len(v) < 50},
             "binary_threshold": config.binary_threshold if config.task == "pain_binary" else None,
-            "side_convention": config.side_convention if layout == "half_face" else None,
+            "side_convention": config.side_convention if layout in ("half_face", "side_labels") else None,
             "hyperparameters": {k: v for k, v in asdict(config).items() if k in HYPERPARAMETERS},
         }),
         split=json_safe({**split.to_dict(), "allow_leak": config.allow_leak,

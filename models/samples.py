@@ -73,7 +73,7 @@ def load_records(config: TrainConfig) -> tuple[list[Any], str, dict[str, Any]]:
 
     layout = config.layout or detect_layout(config.data)
     options: dict[str, Any] = {}
-    if layout == "half_face":
+    if layout in ("half_face", "side_labels"):
         options["side_convention"] = config.side_convention
     if layout in ("half_face", "unbc"):
         options["missing_labels"] = "skip"

@@ -439,3 +439,17 @@ def test_write_png_is_lossless_and_refuses_bad_input(tmp_path: Path) -> None:
         write_png(tmp_path / "f.png", image.astype(np.float32))
     with pytest.raises(ValueError, match="shape"):
         write_png(tmp_path / "r.png", np.zeros((4, 4, 4), np.uint8))
+
+
+def test_training_reads_side_labels_in_the_convention_asked_for(tmp_path: Path) -> None:
+    from models.samples import load_records
+    from models.train_config import TrainConfig
+
+    write_side_labels(tmp_path, [("s001_a", _rgb(1, 64, 64), Side.LEFT),
+                                 ("s002_a", _rgb(2, 64, 64), Side.RIGHT)])
+    as_patient, layout, _ = load_records(TrainConfig(task="side", data=tmp_path, out=tmp_path / "run"))
+    as_image, _, notes = load_records(TrainConfig(task="side", data=tmp_path, out=tmp_path / "run",
+                                                  side_convention="image"))
+    assert layout == "side_labels" and notes["side_convention"] == "image"
+    assert [r.affected_side for r in as_patient] == [Side.LEFT, Side.RIGHT]
+    assert [r.affected_side for r in as_image] == [Side.RIGHT, Side.LEFT]
