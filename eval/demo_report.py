@@ -15,6 +15,7 @@ model's training split.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ def render_test_set(work: Path, seed: int = FRESH_SEED, subjects: int = TEST_SUB
                          palsy_fraction=1.0)
     manifest = folder / "synth_manifest.json"
     if not (manifest.is_file() and json.loads(manifest.read_text())["config"] == asdict(config)):
+        if folder.exists():
+            shutil.rmtree(folder)  # never mix the files of two configurations
         write_dataset(folder, config, progress=progress)
     return folder
 

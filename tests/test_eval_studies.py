@@ -85,3 +85,19 @@ def test_the_paper_networks_are_offered_by_name() -> None:
     for name in ("songnet", "weinet", "silnet", "xception"):
         net = PAPER_NETWORKS[name].build(2).eval()
         assert net(torch.zeros(2, 3, 64, 64)).shape == (2, 2)
+
+
+def test_rendering_another_configuration_replaces_the_old_files(tmp_path) -> None:
+    from dataclasses import replace
+
+    from eval.studies.run import StudyConfig, SynthSet, render
+
+    def config(seed: int) -> StudyConfig:
+        return replace(StudyConfig(), datasets={"binary": SynthSet(2, 2, seed, "binary", 0.0, "unbc")})
+
+    folder = render(tmp_path, config(5))["binary"]
+    first = sorted(p.relative_to(folder) for p in folder.rglob("*.png"))
+    render(tmp_path, config(6))
+    second = sorted(p.relative_to(folder) for p in folder.rglob("*.png"))
+    fresh = render(tmp_path / "fresh", config(6))["binary"]
+    assert len(first) == 4 and second == sorted(p.relative_to(fresh) for p in fresh.rglob("*.png"))

@@ -16,6 +16,7 @@ cross-dataset test only).
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -89,6 +90,8 @@ def render(work: Path, config: StudyConfig, progress: bool = False) -> dict[str,
                             distribution=s.distribution, palsy_fraction=s.palsy_fraction)
         manifest = folder / "synth_manifest.json"
         if not (manifest.is_file() and json.loads(manifest.read_text())["config"] == asdict(synth)):
+            if folder.exists():
+                shutil.rmtree(folder)  # never mix the files of two configurations
             write_dataset(folder, synth, progress=progress)
         folders[name] = folder
     return folders
@@ -111,7 +114,9 @@ def run_studies(work: Path, config: StudyConfig | None = None, *, threads: int =
     torch.set_num_threads(threads)
     work = Path(work)
     folders = render(work, config, progress)
-    cache = work / "cache"
+    # the input cache is keyed by file names, which every seed reuses: one cache per dataset configuration
+    cache = work / "cache" / "-".join(f"{name}{s.seed}x{s.subjects}x{s.frames}"
+                                      for name, s in config.datasets.items())
     budget = Budget(config.epochs, config.batch_size, config.lr, seed=config.seed)
     face, half = (config.face_size, config.face_size), (config.face_size, config.face_size // 2)
     common = {"n_boot": config.n_boot, "seed": config.seed, "log": log}
