@@ -34,7 +34,17 @@ from models.preprocess import InputSpec, canonical_face, canonical_half, fit
 from models.registry import SIDE_CLASSES
 from models.train_config import TrainConfig, TrainingError
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+
+
+def _stamp(path: Path) -> list[int]:
+    """Size and modification time of a file ([-1, -1] if missing): a re-rendered image with the same name
+    must not reuse inputs cached from the old one."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return [-1, -1]
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 @dataclass(frozen=True)
@@ -165,11 +175,13 @@ def prepare(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path | None, 
     """Model inputs for ``samples`` (uint8, fitted to ``spec``), read from or written to ``cache_dir``.
 
     A record whose face cannot be found is skipped and listed in ``skipped`` (key -> reason); any other
-    error stops. The cache file name hashes the sample keys and the spec, so a changed listing or input
-    size never reuses stale inputs.
+    error stops. The cache file name hashes the sample keys, each image file's size and modification time
+    and the spec, so a changed listing, a re-rendered image or another input size never reuses stale
+    inputs.
     """
     keys = [s.key for s in samples]
-    identity = json.dumps([CACHE_VERSION, spec.to_dict(), on_no_face, keys])
+    stamps = [_stamp(s.record.image_path) for s in samples]
+    identity = json.dumps([CACHE_VERSION, spec.to_dict(), on_no_face, keys, stamps])
     digest = hashlib.sha256(identity.encode()).hexdigest()
     cache_file = cache_dir / f"inputs-{digest[:20]}.npz" if cache_dir is not None else None
     if cache_file is not None and cache_file.is_file():

@@ -10,11 +10,11 @@ import torch
 
 from data.layouts import write_half_face_pair, write_side_labels
 from faces.sides import Side
+from models.augment import augment
 from models.checkpoint import load_checkpoint
+from models.epochs import evaluate, train_one_epoch
 from models.preprocess import InputSpec
 from models.registry import build_model
-from models.augment import augment
-from models.epochs import evaluate, train_one_epoch
 from models.train import TrainConfig, TrainingError, run_training, validation_metrics
 
 
@@ -184,3 +184,24 @@ def test_all_folds_are_trained_and_summarised(tmp_path, capsys) -> None:
     assert summary["summary"]["mae"]["n"] == 3
     assert all((tmp_path / "run" / f"fold{k}" / "model.json").is_file() for k in range(3))
     assert "mean over folds" in capsys.readouterr().out
+
+
+def test_the_input_cache_is_not_reused_for_a_rewritten_image(tmp_path) -> None:
+    import os
+
+    from models.samples import expand, load_records, prepare
+
+    _half_face_dataset(tmp_path / "data", subjects=2, frames=1)
+    config = TrainConfig(task="pain", data=tmp_path / "data", out=tmp_path / "run", arch="simple_cnn",
+                         input_size=(32, 16), progress=False)
+    records, _, _ = load_records(config)
+    samples = expand(sorted(records, key=lambda r: str(r.image_path)), config, "half_face")
+    spec = InputSpec(kind="half_face", height=32, width=16)
+    first = prepare(samples, spec, tmp_path / "cache", progress=False)
+    assert torch.equal(prepare(samples, spec, tmp_path / "cache", progress=False).images, first.images)
+    path = samples[0].record.image_path
+    write_half_face_pair(tmp_path / "data", path.stem[:-2], np.full((40, 20, 3), 250, np.uint8),
+                         np.full((40, 20, 3), 250, np.uint8), 1.0, 1.0)
+    os.utime(path, ns=(1, 1))  # a new file of the same size would still differ in its time
+    again = prepare(samples, spec, tmp_path / "cache", progress=False)
+    assert not torch.equal(again.images[0], first.images[0])
