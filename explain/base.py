@@ -194,6 +194,17 @@ def _stage_inputs(assessment: Assessment, bundle: ModelBundle, stage: str,
     return [(bundle.pain, assessment.inputs.halves[s], MapSource(geometry, "pain", s)) for s in sides]
 
 
+def _known_output(assessment: Assessment, source: MapSource, index: int) -> float | None:
+    """The deployed model's output the assessment already holds for this input and target, if any."""
+    raw = assessment.pspi.raw
+    if source.stage == "side":
+        probabilities = assessment.side_probabilities
+        return None if probabilities is None else float(probabilities[SIDE_CLASSES[index]])
+    if source.stage == "full_face_pain":
+        return raw.get("full_face")
+    return raw.get("unaffected_half" if source.half is assessment.unaffected_side else "affected_half")
+
+
 def explain(assessment: Assessment, stage: str = "both", method: str = "gradcam", *,
             models: ModelBundle | None = None, halves: str = "unaffected",
             target: int | str | Side | None = None, explainer: Explainer | None = None,
@@ -227,7 +238,10 @@ def explain(assessment: Assessment, stage: str = "both", method: str = "gradcam"
         index = resolve_target(name, target if target is not None else assessment.affected_side) \
             if name == "side" else 0
         for model, inputs, source in _stage_inputs(assessment, bundle, name, halves):
-            results.append(worker.attribute(model, inputs, index, source=source, **params))
+            known = _known_output(assessment, source, index) if getattr(worker, "accepts_prediction", False) \
+                else None
+            extra = {} if known is None else {"prediction": known}
+            results.append(worker.attribute(model, inputs, index, source=source, **params, **extra))
     return results
 
 

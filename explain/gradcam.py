@@ -151,6 +151,7 @@ class GradCamExplainer:
     """Grad-CAM explainer (see the module docstring). ``layer`` overrides :func:`default_layer`."""
 
     method = "gradcam"
+    accepts_prediction = True
 
     def __init__(self, layer: str | None = None, jitter: bool = False, centre: bool | None = None) -> None:
         self.layer = layer
@@ -209,9 +210,11 @@ class GradCamExplainer:
         """Grad-CAM explanation of ``model``'s output ``target`` on ``inputs`` (see :class:`Explainer`).
 
         ``params``: ``layer`` (module path), ``jitter`` and ``centre`` (bool) override the explainer's
-        settings.
+        settings; ``prediction`` is the deployed model's output on ``inputs`` for ``target`` when the
+        caller has it already (an assessment does), which saves a forward pass of the deployed model.
         """
         started = time.perf_counter()
+        prediction = params.pop("prediction", None)
         unknown = set(params) - {"layer", "jitter", "centre"}
         if unknown:
             raise TypeError(f"Grad-CAM takes layer=, jitter= and centre=, not {', '.join(sorted(unknown))}")
@@ -220,7 +223,7 @@ class GradCamExplainer:
                 target = 0 if model.role != "side" else int(model.model(inputs.to(model.device)).argmax())
         input_map, used = self.input_map(model, inputs, int(target), **params)
         return build_explanation(self.method, model, inputs, int(target), source, input_map, params=used,
-                                 started=started)
+                                 started=started, prediction=prediction)
 
 
 __all__ = ["DEFAULT_LAYERS", "GradCamExplainer", "default_centre", "default_layer", "layer_cam"]

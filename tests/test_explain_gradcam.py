@@ -139,6 +139,14 @@ def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:
     assert side_map.prediction == pytest.approx(assessment.side_probabilities[affected], abs=1e-5)
     assert pain_map.stage == "pain" and pain_map.half is assessment.unaffected_side
     assert pain_map.prediction == pytest.approx(assessment.pspi.raw["unaffected_half"], abs=1e-4)
+    # explain() hands the assessment's outputs on; computed afresh they are the same
+    for made, inputs in ((side_map, assessment.inputs.side),
+                         (pain_map, assessment.inputs.halves[assessment.unaffected_side])):
+        model = bundle.side if made.stage == "side" else bundle.pain
+        source = MapSource(assessment.geometry, made.stage, made.half)
+        fresh = GradCamExplainer().attribute(model, inputs, made.target_index, source=source)
+        assert fresh.prediction == pytest.approx(made.prediction, abs=1e-4)
+        np.testing.assert_array_equal(fresh.input_map, made.input_map)
     other = [m for k, m in assessment.geometry.regions.items() if k.endswith(affected.value)]
     own = [m for k, m in assessment.geometry.regions.items() if k.endswith(affected.opposite.value)]
     mass = np.abs(pain_map.face_map)
