@@ -9,6 +9,7 @@ runs N clients at once (each with its own session) to show queueing. Prints medi
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import statistics
 import time
@@ -58,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=1, help="clients calling at the same time")
     parser.add_argument("--concurrency", type=int, default=2, help="the dashboard's --concurrency")
     parser.add_argument("--lime-samples", type=int, default=128)
+    parser.add_argument("--methods", default="Grad-CAM,LIME", help="comma-separated: Grad-CAM, LIME")
+    parser.add_argument("--json", type=Path, help="also write every round trip (seconds) to this file")
     args = parser.parse_args(argv)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     photos = [e.path for e in examples()]
     port = _free_port()
     options = LaunchOptions(port=port, concurrency=args.concurrency, queue_size=max(32, 4 * args.clients))
@@ -69,13 +73,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"client round trip of /assess, {args.clients} client(s) x {args.repeats} calls, "
               f"{len(photos)} photos, dashboard concurrency {args.concurrency}")
         print(f"{'explanations':<22}{'median s':>10}{'p95 s':>8}{'min s':>8}{'max s':>8}")
-        for method in ("Grad-CAM", "LIME"):
-            times = round_trips(url, photos, method, args.repeats, args.clients, args.lime_samples)
+        measured = {}
+        for method in methods:
+            times = measured[method] = round_trips(url, photos, method, args.repeats, args.clients,
+                                                   args.lime_samples)
             label = method if method == "Grad-CAM" else f"LIME ({args.lime_samples} samples)"
             print(f"{label:<22}{statistics.median(times):>10.3f}{_percentile(times, 0.95):>8.3f}"
                   f"{min(times):>8.3f}{max(times):>8.3f}")
     finally:
         demo.close()
+    if args.json:
+        args.json.write_text(json.dumps(measured))
     return 0
 
 

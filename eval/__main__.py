@@ -5,7 +5,8 @@
 - ``python -m eval demo-report``: the committed report of the shipped demo weights, on a fresh synthetic
   test set (:mod:`eval.demo_report`), deterministic;
 - ``python -m eval studies``: the seeds' studies (:mod:`eval.studies.run`); ``--full`` for a GPU;
-- ``python -m eval realcheck ...``: models on edited real photos (:mod:`eval.realcheck`).
+- ``python -m eval realcheck ...``: models on edited real photos (:mod:`eval.realcheck`);
+- ``python -m eval bench [--quick]``: one table of speed against floors and references (:mod:`eval.bench`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report")
+SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench")
 
 
 def _report_parser() -> argparse.ArgumentParser:
@@ -97,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval import realcheck  # written separately; lazy so the rest works without it
 
         return int(realcheck.main(argv[1:]) or 0)
+    if argv and argv[0] == "bench":
+        from eval import bench
+
+        return bench.main(argv[1:])
     if argv and argv[0] == "demo-report":
         return _demo(argv[1:])
     if argv and argv[0] == "studies":

@@ -193,7 +193,8 @@ def test_live_dashboard_answers_every_bad_input_and_keeps_no_copy(tmp_path):
         assert client.predict(handle_file(str(ROOT / "app" / "examples" / "synthetic_2.jpg")), False,
                               "auto", "Grad-CAM", 64, api_name="/assess")[-1] is not None
         roots = [Path(tempfile.gettempdir()), ROOT]  # the dashboard's cache is in the first
-        pytest_folders = tmp_path.parents[1]  # this test's own copies (and earlier runs' of pytest)
+        # this test's own copies, and those of earlier pytest runs and other workers
+        pytest_folders = next(p for p in tmp_path.parents if p.name.startswith("pytest-of-"))
         assert _files_holding([u for u in uploads if len(u) > 64], roots, pytest_folders) == []
     finally:
         demo.close()
