@@ -7,10 +7,13 @@ method, LIME samples), ``/explain`` (more methods for the photo last assessed in
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
+from PIL import Image
 
 from app import handlers, info, session
 from app.examples import examples
@@ -69,10 +72,27 @@ def choice_input(choices: list[str], **kwargs: Any) -> gr.Radio:
     return component
 
 
+def _unique_png(image: np.ndarray | None, response: str) -> Image.Image | None:
+    """``image`` as a PIL image carrying this response's id in a PNG text chunk (pixels unchanged).
+
+    Gradio names a returned image's cache file after a hash of its PNG bytes and rewrites that file on
+    every return: two clients receiving the same picture at once (everyone clicking the same example on
+    a demo link) made one response rewrite the file while the other was being sent, which cut it short.
+    The id makes every response's files its own."""
+    if image is None:
+        return None
+    picture = Image.fromarray(image)
+    picture.info["response"] = response
+    return picture
+
+
 def _outputs(view: handlers.PageView, keep: session.SessionResult | None) -> tuple[Any, ...]:
     state = view.result if view.ok else keep
-    return (state, view.message, view.headline, view.annotated, view.heatmaps, view.side_plot,
-            view.pain_plot, view.summary, view.asymmetry or [], view.report, view.data)
+    response = uuid.uuid4().hex
+    heatmaps = None if view.heatmaps is None else [(_unique_png(image, response), caption)
+                                                   for image, caption in view.heatmaps]
+    return (state, view.message, view.headline, _unique_png(view.annotated, response), heatmaps,
+            view.side_plot, view.pain_plot, view.summary, view.asymmetry or [], view.report, view.data)
 
 
 def on_assess(photo: Any, mirrored: bool, side: str, method: str, samples: float) -> tuple[Any, ...]:

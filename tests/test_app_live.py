@@ -158,3 +158,28 @@ def test_readme_client_example_runs_as_written(server, monkeypatch, capsys):
     assert printed[0].startswith("patient's ") and 0.0 <= float(printed[0].split()[-1]) <= 16.0
     assert any(line.startswith("lime side ") for line in printed)
     assert printed[-1].startswith("[") and len(printed[-1].split(",")) == 4
+
+
+def test_clients_receiving_the_same_pictures_at_once_get_them_whole(server, tmp_path):
+    """Everyone clicking the same example on a demo link: each response's images are its own files."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    example = str(EXAMPLES_DIR / "synthetic_1.jpg")
+
+    def one(index: int) -> list[tuple[int, int]]:
+        client = Client(server, verbose=False, download_files=str(tmp_path / f"client{index}"))
+        sizes = []
+        for _ in range(2):
+            out = client.predict(handle_file(example), False, "auto", "Grad-CAM", 64, api_name="/assess")
+            for item in out[3]:
+                with Image.open(item["image"]) as picture:
+                    picture.load()  # a cut-short file fails here
+                    sizes.append(picture.size)
+        return sizes
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, range(4)))
+    assert all(len(sizes) == 4 for sizes in results)
+    assert len({size for sizes in results for size in sizes}) <= 2  # the same two heatmaps, whole
