@@ -42,7 +42,6 @@ from explain.types import Explanation, MapSource
 from explain.warp import CanonicalFrame
 from faces.sides import Side
 from models.pipeline import Assessment, LoadedModel, ModelBundle, assess, load_default_models
-from models.preprocess import flip_tensor
 from models.registry import SIDE_CLASSES
 
 PSPI_BANDS = ((0.0, 0.5, "PSPI 0"), (0.5, 3.0, "PSPI 0.5-3"), (3.0, 6.0, "PSPI 3-6"), (6.0, 99.0, "PSPI 6+"))
@@ -181,36 +180,15 @@ def file_name(group: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", group.lower()).strip("_") + ".png"
 
 
-def gradcam_batch(model: LoadedModel, inputs: torch.Tensor, targets: list[int]) -> np.ndarray:
-    """Grad-CAM input maps ``(N, h, w)`` of ``N`` inputs in one pass: the maps
-    :class:`explain.gradcam.GradCamExplainer` makes one by one (default layer, no jitter; the side map
-    mirror-averaged over log-odds), batched for population throughput."""
-    from explain.gradcam import default_layer, layer_cam
+def gradcam_batch(model: LoadedModel, inputs: torch.Tensor,
+                  targets: list[int]) -> tuple[np.ndarray, dict[str, Any]]:
+    """Grad-CAM input maps ``(N, h, w)`` of ``N`` inputs in one backward pass and their parameters: the
+    maps :class:`explain.gradcam.GradCamExplainer` makes one by one (same layer, centring and mirror
+    average), batched for population throughput."""
+    from explain.gradcam import GradCamExplainer
 
-    network = model.network.eval()
-    layer = network.get_submodule(default_layer(model.card.architecture))
-    x = inputs.to(model.device).float()
-    size = tuple(x.shape[-2:])
-    if model.role != "side":
-        maps, _ = layer_cam(network, layer, x.contiguous(), list(targets), size)
-        return maps.cpu().numpy()
-    both = torch.cat([x, flip_tensor(x)]).contiguous()
-    maps, _ = layer_cam(_LogOdds(network), layer, both, list(targets) + [1 - t for t in targets], size)
-    n = len(targets)
-    return (0.5 * (maps[:n] + flip_tensor(maps[n:]))).cpu().numpy()
-
-
-class _LogOdds(torch.nn.Module):
-    """Two side logits -> each class's log-odds (the score Grad-CAM differentiates for the side)."""
-
-    def __init__(self, network: torch.nn.Module) -> None:
-        super().__init__()
-        self.network = network
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.network(x)
-        margin = logits[:, 0] - logits[:, 1]
-        return torch.stack([margin, -margin], dim=1)
+    maps, params = GradCamExplainer().input_maps(model, inputs, [int(t) for t in targets])
+    return np.asarray(maps, np.float32), params
 
 
 def _stage_input(assessment: Assessment, bundle: ModelBundle, stage: str) -> tuple[LoadedModel, torch.Tensor,
@@ -233,12 +211,12 @@ def batched_gradcam(items: list[tuple[Face, Assessment]], bundle: ModelBundle,
     started = time.perf_counter()
     parts = [_stage_input(assessment, bundle, stage) for _, assessment in items]
     model = parts[0][0]
-    maps = gradcam_batch(model, torch.cat([p[1] for p in parts]), [p[3] for p in parts])
+    maps, params = gradcam_batch(model, torch.cat([p[1] for p in parts]), [p[3] for p in parts])
     each = (time.perf_counter() - started) / max(len(items), 1)
     return [Explanation(method="gradcam", stage=stage, half=source.half, target=target_label(stage, index),
                         target_index=index, prediction=prediction, input_map=input_map,
                         face_map=to_face_map(input_map, source, model.spec),
-                        params={"layer": "default", "batched": True}, seconds=each)
+                        params={**params, "batched": True}, seconds=each)
             for (_, _, source, index, prediction), input_map in zip(parts, maps, strict=True)]
 
 

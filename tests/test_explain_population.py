@@ -86,7 +86,8 @@ def test_batched_gradcam_equals_the_one_by_one_maps(role) -> None:
     model = bundle.side if role == "side" else bundle.pain
     x = torch.randn(3, 3, *model.spec.size)
     targets = [0, 1, 0] if role == "side" else [0, 0, 0]
-    batched = gradcam_batch(model, x, targets)
+    batched, params = gradcam_batch(model, x, targets)
+    assert params["mirror_averaged"] == (role == "side")
     single = GradCamExplainer()
     for i in range(3):
         expected, _ = single.input_map(model, x[i:i + 1], targets[i])
