@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from explain.base import input_pixels
-from explain.types import Explanation, MapSource
+from explain.types import Explanation
 from models.pipeline import LoadedModel
 from models.preprocess import InputSpec, normalise
 
@@ -214,9 +214,8 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     the unaffected half): the share of faces whose deletion AUC is below the random mean (target >= 0.9)
     and whose insertion AUC is above it, and the median AUCs."""
     from explain.base import get_explainer
-    from explain.groundtruth import make_case
+    from explain.groundtruth import case_jobs, make_case
     from models.pipeline import assess, load_default_models
-    from models.registry import SIDE_CLASSES
 
     bundle = load_default_models()
     explainers = {m: get_explainer(m) for m in methods}
@@ -229,12 +228,7 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     for index in indices:
         case = make_case(index, seed)
         assessment = assess(case.image, models=bundle, landmarks=case.landmarks)
-        geometry = assessment.geometry
-        jobs = [("pain", bundle.pain, assessment.inputs.halves[case.unaffected], 0,
-                 MapSource(geometry, "pain", case.unaffected))]
-        if bundle.side is not None and assessment.inputs.side is not None:
-            jobs.append(("side", bundle.side, assessment.inputs.side, SIDE_CLASSES.index(case.palsy.side),
-                         MapSource(geometry, "side")))
+        jobs = case_jobs(case, assessment, bundle)
         for method, explainer in explainers.items():
             for stage, model, inputs, target, source in jobs:
                 explanation = explainer.attribute(model, inputs, target, source=source)

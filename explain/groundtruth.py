@@ -110,6 +110,20 @@ def cases(count: int, seed: int, size: int = 256) -> Iterator[Case]:
         yield make_case(index, seed, size)
 
 
+def case_jobs(case: Case, assessment: Assessment,
+              bundle: ModelBundle) -> list[tuple[str, Any, Any, int, MapSource]]:
+    """``(stage, model, inputs, target, source)`` to explain for a case, by its *true* sides: the pain
+    model on the truly unaffected half (PSPI output), and the side model (when used) for the true palsy
+    side."""
+    geometry = assessment.geometry
+    jobs = [("pain", bundle.pain, assessment.inputs.halves[case.unaffected], 0,
+             MapSource(geometry, "pain", case.unaffected))]
+    if bundle.side is not None and assessment.inputs.side is not None:
+        jobs.append(("side", bundle.side, assessment.inputs.side, SIDE_CLASSES.index(case.palsy.side),
+                     MapSource(geometry, "side")))
+    return jobs
+
+
 def region_shares(change: np.ndarray, geometry: FaceGeometry) -> dict[str, float]:
     """Share of a photo-coordinate change map inside each sided region of the aligned face."""
     size = geometry.aligned.shape[0]

@@ -109,9 +109,8 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     """Full randomisation on ``count`` fresh synthetic faces (:func:`explain.groundtruth.make_case`):
     per method and stage, the Spearman correlations' median, maximum and the share below the bar."""
     from explain.base import get_explainer
-    from explain.groundtruth import make_case
+    from explain.groundtruth import case_jobs, make_case
     from models.pipeline import assess, load_default_models
-    from models.registry import SIDE_CLASSES
 
     bundle = bundle or load_default_models()
     randomised = {role: randomised_copy(m, "full", seed=seed) for role, m in bundle.loaded().items()}
@@ -119,12 +118,7 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     for index in range(count):
         case = make_case(index, seed)
         assessment = assess(case.image, models=bundle, landmarks=case.landmarks)
-        geometry = assessment.geometry
-        jobs = [("pain", bundle.pain, assessment.inputs.halves[case.unaffected], 0,
-                 MapSource(geometry, "pain", case.unaffected))]
-        if bundle.side is not None and assessment.inputs.side is not None:
-            jobs.append(("side", bundle.side, assessment.inputs.side, SIDE_CLASSES.index(case.palsy.side),
-                         MapSource(geometry, "side")))
+        jobs = case_jobs(case, assessment, bundle)
         for method in methods:
             explainer = get_explainer(method)
             for stage, model, inputs, target, source in jobs:
