@@ -6,7 +6,8 @@
   test set (:mod:`eval.demo_report`), deterministic;
 - ``python -m eval studies``: the seeds' studies (:mod:`eval.studies.run`); ``--full`` for a GPU;
 - ``python -m eval realcheck ...``: models on edited real photos (:mod:`eval.realcheck`);
-- ``python -m eval bench [--quick]``: one table of speed against floors and references (:mod:`eval.bench`).
+- ``python -m eval bench [--quick]``: one table of speed against floors and references (:mod:`eval.bench`);
+- ``python -m eval domain fit|report``: the domain indicator's statistics and its AUROC (:mod:`eval.domain`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench")
+SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench", "domain")
 
 
 def _report_parser() -> argparse.ArgumentParser:
@@ -102,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval import bench
 
         return bench.main(argv[1:])
+    if argv and argv[0] == "domain":
+        from eval import domain
+
+        return domain.main(argv[1:])
     if argv and argv[0] == "demo-report":
         return _demo(argv[1:])
     if argv and argv[0] == "studies":

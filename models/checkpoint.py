@@ -84,6 +84,8 @@ class ModelCard:
         weights: ``{"file": name, "sha256": hex, "dtype": "float32"|"float16", "bytes": n}``.
         notes: plain-language caveats (e.g. trained on synthetic faces; research use only).
         created: UTC timestamp (ISO 8601).
+        domain: statistics of the training inputs' penultimate features (:mod:`models.domain`), empty
+            when none were fitted.
     """
 
     architecture: str
@@ -103,6 +105,7 @@ class ModelCard:
     weights: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     created: str = ""
+    domain: dict[str, Any] = field(default_factory=dict)
     format: str = CARD_FORMAT
 
     def __post_init__(self) -> None:

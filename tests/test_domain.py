@@ -1,0 +1,171 @@
+"""The domain indicator: features, statistics, the card round trip and the check on assessment inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from faces.sides import Side
+from models.checkpoint import ModelCard, read_card, save_checkpoint
+from models.domain import (
+    WARNING,
+    DomainCheck,
+    DomainError,
+    DomainStats,
+    RoleDistance,
+    check_domain,
+    domain_stats,
+    feature_layer,
+    fit_domain,
+    fit_stats,
+    penultimate_features,
+    write_domain_stats,
+)
+from models.preprocess import InputSpec, normalise
+from models.registry import build_model
+
+SPEC = InputSpec.default("half_face", (32, 16))
+
+
+def _images(rng: np.random.Generator, n: int, spec: InputSpec = SPEC, shift: bool = False) -> torch.Tensor:
+    """Smooth random pictures: a bright blob on a mid-grey ground; ``shift`` makes dark stripes instead."""
+    h, w = spec.size
+    yy, xx = np.mgrid[:h, :w]
+    out = np.empty((n, 3, h, w), np.uint8)
+    for i in range(n):
+        if shift:
+            picture = np.where((xx + yy + i) % 4 < 2, 10, 250)[None].repeat(3, 0)
+        else:
+            cy, cx = rng.uniform(0.3, 0.7) * h, rng.uniform(0.3, 0.7) * w
+            blob = 80 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (0.1 * h * w))
+            picture = 110 + blob[None] + rng.normal(0, 8, (3, h, w))
+        out[i] = np.clip(picture, 0, 255).astype(np.uint8)
+    return torch.from_numpy(out)
+
+
+@pytest.fixture(scope="module")
+def network() -> nn.Module:
+    torch.manual_seed(0)
+    return build_model("simple_cnn", outputs=1).eval()
+
+
+@pytest.fixture(scope="module")
+def stats(network) -> dict:
+    return fit_domain(network, _images(np.random.default_rng(1), 200), SPEC, architecture="simple_cnn")
+
+
+def _card(arch: str = "simple_cnn", task: str = "pain", spec: InputSpec = SPEC,
+          outputs: int = 1) -> ModelCard:
+    return ModelCard(architecture=arch, task=task, outputs=outputs, input=spec.to_dict())
+
+
+def test_features_are_the_input_of_the_final_linear_layer(network) -> None:
+    x = normalise(_images(np.random.default_rng(2), 4), SPEC)
+    features = penultimate_features(network, "simple_cnn", x)
+    assert features.shape == (4, 128)
+    with torch.no_grad():
+        expected = network.head[:4](network.pool(network.features(x)))
+        assert np.allclose(features, expected.numpy(), atol=1e-5)
+        assert np.allclose(network.head[4](torch.from_numpy(features).float()).numpy(), network(x).numpy(),
+                           atol=1e-4)
+
+
+def test_unknown_architecture_or_a_head_that_is_not_linear_raises(network) -> None:
+    with pytest.raises(KeyError):
+        feature_layer(network, "no_such_net")
+    with pytest.raises(DomainError):
+        feature_layer(nn.Sequential(nn.Flatten(), nn.Identity()), "simple_cnn")
+
+
+def test_fresh_training_like_inputs_are_near_and_shifted_ones_far(network, stats) -> None:
+    decoded = DomainStats.from_dict(stats)
+    rng = np.random.default_rng(3)
+    near = decoded.distances(penultimate_features(network, "simple_cnn", normalise(_images(rng, 60), SPEC)))
+    far = decoded.distances(penultimate_features(network, "simple_cnn",
+                                                 normalise(_images(rng, 20, shift=True), SPEC)))
+    assert np.mean(near <= decoded.threshold) >= 0.9
+    assert np.all(far > decoded.threshold)
+    assert decoded.percentile(float(np.median(near))) < 90
+    assert decoded.percentile(float(far.min())) == 100
+
+
+def test_stored_statistics_give_the_exact_mahalanobis_distance() -> None:
+    rng = np.random.default_rng(4)
+    scales = np.r_[np.linspace(5, 1, 6), np.full(10, 0.3)]
+    features = rng.normal(size=(400, 16)) * scales
+    stats = fit_stats(features, axes=16, shrinkage=0.0)
+    decoded = DomainStats.from_dict(stats)
+    held = features[::5]
+    fitted = features[np.arange(400) % 5 != 0]
+    inverse = np.linalg.inv(np.cov(fitted.T))
+    centred = held - fitted.mean(0)
+    exact = np.sqrt(np.einsum("ij,jk,ik->i", centred, inverse, centred) / 16)
+    assert np.allclose(decoded.distances(held), exact, rtol=0.02)
+    assert json.loads(json.dumps(stats)) == stats
+
+
+def test_too_few_inputs_are_refused() -> None:
+    with pytest.raises(DomainError):
+        fit_stats(np.zeros((10, 4)))
+
+
+def test_statistics_survive_a_card_write_and_read(tmp_path, network, stats) -> None:
+    save_checkpoint(network, _card(), tmp_path / "pain")
+    write_domain_stats(tmp_path, "pain", stats)
+    card = read_card(tmp_path / "pain.json")
+    assert card.domain == stats
+    features = np.random.default_rng(5).normal(size=(3, 128))
+    expected = DomainStats.from_dict(stats).distances(features)
+    assert np.allclose(domain_stats(card).distances(features), expected)
+
+
+def _bundle(pain_card: ModelCard):
+    from models.pipeline import ModelBundle
+
+    torch.manual_seed(0)
+    side_spec = InputSpec.default("aligned_face", (32, 32))
+    return ModelBundle.from_modules(pain=build_model("simple_cnn", outputs=1), pain_card=pain_card,
+                                    side=build_model("side_cnn", outputs=2),
+                                    side_card=_card("side_cnn", "side", side_spec, 2), jitter_px=0)
+
+
+def _inputs(rng: np.random.Generator, shift: bool = False):
+    from models.pipeline import ModelInputs
+
+    halves = normalise(_images(rng, 2, shift=shift), SPEC)
+    face = normalise(_images(rng, 1, InputSpec.default("aligned_face", (32, 32))), SPEC)
+    return ModelInputs(face, {Side.RIGHT: halves[:1], Side.LEFT: halves[1:]}, None)
+
+
+def test_check_domain_is_none_without_statistics() -> None:
+    assert check_domain(_bundle(_card()), _inputs(np.random.default_rng(6))) is None
+
+
+def test_check_domain_reads_the_models_with_statistics(network) -> None:
+    bundle = _bundle(_card())
+    pain = bundle.pain
+    card = _card()
+    card.domain = fit_domain(pain.network, _images(np.random.default_rng(7), 100), SPEC,
+                             architecture="simple_cnn")
+    bundle = type(bundle)(pain=type(pain)("pain", pain.model, card), side=bundle.side)
+    near = check_domain(bundle, _inputs(np.random.default_rng(8)))
+    far = check_domain(bundle, _inputs(np.random.default_rng(8), shift=True))
+    assert set(near.roles) == {"pain"}
+    assert set(near.roles["pain"].inputs) == {"patient_left_half", "patient_right_half"}
+    assert far.far and far.warning == WARNING and far.score > 1
+    assert near.roles["pain"].distance < far.roles["pain"].distance
+    assert "synthetic" in WARNING
+
+
+def test_domain_check_to_dict_is_json() -> None:
+    check = DomainCheck({"pain": RoleDistance("pain", 2.0, 100.0, 1.0, {"patient_left_half": 2.0}),
+                         "side": RoleDistance("side", 0.5, 40.0, 1.0, {"face": 0.5})})
+    data = json.loads(json.dumps(check.to_dict()))
+    assert data["far"] is True and data["score"] == 2.0 and data["warning"] == WARNING
+    assert data["roles"]["side"]["far"] is False and data["roles"]["pain"]["percentile_in_training"] == 100.0
+    near = DomainCheck({"side": RoleDistance("side", 0.5, 40.0, 1.0)})
+    assert near.warning is None and near.to_dict()["warning"] is None
