@@ -60,6 +60,7 @@ class PageView:
     pain_plot: Any = None
     summary: str = ""
     asymmetry: list[list[str]] | None = None
+    landmarks: list[list[str]] | None = None
     report: str = ""
     data: dict[str, Any] | None = None
 
@@ -81,7 +82,8 @@ def render(result: session.SessionResult, message: str = "") -> PageView:
         message=" ".join(notes), result=result, headline=views.headline_markdown(result),
         annotated=result.annotated, heatmaps=views.heatmaps(result), side_plot=side_plot,
         pain_plot=pain_plot, summary=views.summary_markdown(result), asymmetry=views.asymmetry_rows(result),
-        report=views.report_links(result), data=views.result_json(result),
+        landmarks=views.landmark_rows(result), report=views.report_links(result),
+        data=views.result_json(result),
     )
 
 
@@ -100,15 +102,22 @@ def _failure(err: Exception) -> PageView:
     return PageView(message=UNEXPECTED_MESSAGE)
 
 
+def _given(photo: PhotoSource) -> bool:
+    return not (photo is None or (isinstance(photo, str) and not photo))
+
+
 def assess_photo(photo: PhotoSource, mirrored: bool = False, side: str | None = "auto",
-                 method: str | None = "Grad-CAM", samples: Any = session.DEFAULT_LIME_SAMPLES) -> PageView:
-    """Assess one photo and explain it with the methods asked for (Grad-CAM by default)."""
-    if photo is None or (isinstance(photo, str) and not photo):
+                 method: str | None = "Grad-CAM", samples: Any = session.DEFAULT_LIME_SAMPLES,
+                 reference: PhotoSource = None) -> PageView:
+    """Assess one photo and explain it with the methods asked for (Grad-CAM by default); with a
+    neutral ``reference`` photo of the same person, the scores are read relative to it."""
+    if not _given(photo):
         return PageView(message=NO_PHOTO_MESSAGE)  # nothing was given (an empty file is reported as such)
     try:
         result = session.run_assessment(photo, mirrored=bool(mirrored), side=side_request(side),
                                         methods=session.parse_methods(method),
-                                        samples=session.lime_samples(samples))
+                                        samples=session.lime_samples(samples),
+                                        reference=reference if _given(reference) else None)
         return render(result)
     except Exception as err:  # noqa: BLE001 - the page must keep working; see _failure
         return _failure(err)
@@ -136,3 +145,26 @@ def faithfulness(result: session.SessionResult | None) -> PageView:
         return render(session.add_faithfulness(result))
     except Exception as err:  # noqa: BLE001
         return _failure(err)
+
+
+@dataclass(frozen=True)
+class CounterfactualView:
+    """What the counterfactual view shows; on failure only ``message`` is set."""
+
+    message: str
+    text: str = ""
+    images: list[tuple[np.ndarray, str]] | None = None
+    data: dict[str, Any] | None = None
+
+
+def counterfactual(result: session.SessionResult | None, group: str | None = "AU4 brow lowering",
+                   sides: str | None = "Both sides", strength: Any = 0.6) -> CounterfactualView:
+    """Edit the last assessed photo with an action-unit group and show how each half's PSPI moves."""
+    if result is None:
+        return CounterfactualView(message=NO_RESULT_MESSAGE)
+    try:
+        made = session.add_counterfactual(result, group, sides, strength).counterfactual
+    except Exception as err:  # noqa: BLE001 - the page must keep working; see _failure
+        return CounterfactualView(message=_failure(err).message)
+    return CounterfactualView(message="", text=views.counterfactual_markdown(made),
+                              images=views.counterfactual_images(made), data=made.to_dict())

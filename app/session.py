@@ -3,9 +3,11 @@
 :func:`run_assessment` reads the photo, runs the pipeline once and explains it with the methods asked
 for (Grad-CAM by default). :func:`add_method` explains the *same* assessment with another method (LIME on
 request), reusing the cut halves and the exact model inputs: nothing is computed twice.
-:func:`add_faithfulness` scores every map that has no deletion/insertion curves yet. A
-:class:`SessionResult` lives in the browser session's server-side state (memory only) and holds no
-photo: only the levelled face crop and the annotated view the page already shows.
+:func:`add_faithfulness` scores every map that has no deletion/insertion curves yet, and
+:func:`add_counterfactual` edits the photo in memory and assesses it again. A :class:`SessionResult`
+lives in the browser session's server-side state (memory only, dropped 15 minutes after its last use): it
+holds the decoded photo for the counterfactual view, never written anywhere, and the assessment of the
+neutral reference photo when one was given (its levelled face crop, not the photo).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 import numpy as np
 
 import faces
+from app.counterfactual import Counterfactual, counterfactual
 from explain.base import explain
 from explain.regions import summarise
 from explain.types import Explanation, RegionSummary
 from faces.draw import annotate
+from faces.errors import FaceInputError
 from models.pipeline import Assessment, ModelBundle, assess, load_default_models
 
 #: Method choices of the page: label -> explanation methods to run.
@@ -45,12 +49,19 @@ class Explained:
 
 @dataclass
 class SessionResult:
-    """The assessment of one photo and the explanations made for it so far (by method)."""
+    """The assessment of one photo and the explanations made for it so far (by method).
+
+    ``photo`` is the decoded photo (memory only; the counterfactual view edits a copy of it),
+    ``reference`` the assessment of the neutral reference photo the scores were read against (or None),
+    ``counterfactual`` the last counterfactual made for this photo."""
 
     assessment: Assessment
     annotated: np.ndarray
+    photo: np.ndarray | None = field(default=None, repr=False)
+    reference: Assessment | None = None
     explained: dict[str, list[Explained]] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    counterfactual: Counterfactual | None = None
 
     def maps(self) -> list[Explained]:
         """Every explanation made so far, methods in the order they were asked for."""
@@ -119,10 +130,37 @@ def add_faithfulness(result: SessionResult, *, models: ModelBundle | None = None
     return result
 
 
+def reference_assessment(reference: Any, *, mirrored: bool = False,
+                         models: ModelBundle | None = None) -> Assessment:
+    """The neutral reference photo read and assessed on its own (its side decision is not used: the
+    side is decided on the photo assessed against it). An unusable reference raises the face stage's
+    error with a message that names the reference photo."""
+    try:
+        image = faces.read_image(reference)
+        return assess(image, side="auto", mirrored=mirrored, models=_bundle(models))
+    except FaceInputError as err:
+        raise type(err)(f"The neutral reference photo cannot be used: {err}") from None
+
+
+def add_counterfactual(result: SessionResult, group: str | None, sides: str | None, strength: Any, *,
+                       models: ModelBundle | None = None) -> SessionResult:
+    """Edit the session's photo (an action-unit group on one or both patient sides, at ``strength``) and
+    assess it again with the same side decision and reference (see :mod:`app.counterfactual`)."""
+    if result.photo is None:
+        raise ValueError("The photo of this assessment is no longer held; assess it again.")
+    result.counterfactual = counterfactual(result.photo, result.assessment, group, sides, strength,
+                                           models=_bundle(models), reference=result.reference)
+    result.timings_ms["counterfactual"] = result.counterfactual.seconds * 1000.0
+    return result
+
+
 def run_assessment(photo: Any, *, mirrored: bool = False, side: str = "auto",
                    methods: tuple[str, ...] = ("gradcam",), samples: int = DEFAULT_LIME_SAMPLES,
-                   models: ModelBundle | None = None) -> SessionResult:
+                   models: ModelBundle | None = None, reference: Any = None) -> SessionResult:
     """Read ``photo`` (path, bytes, data URL or array), assess it and explain it with ``methods``.
+
+    ``reference`` is an optional neutral (rest) photo of the same person, read the same way; the scores
+    are then read relative to it.
 
     Raises :class:`faces.errors.FaceInputError` for an unusable photo and
     :class:`models.pipeline.AssessmentError` when the side cannot be decided.
@@ -130,8 +168,11 @@ def run_assessment(photo: Any, *, mirrored: bool = False, side: str = "auto",
     bundle = _bundle(models)
     started = time.perf_counter()
     image = faces.read_image(photo)
-    assessment = assess(image, side=side, mirrored=bool(mirrored), models=bundle)
-    result = SessionResult(assessment, annotate(assessment.geometry, image))
+    rest = None if reference is None else reference_assessment(reference, mirrored=bool(mirrored),
+                                                                models=bundle)
+    extra = {} if rest is None else {"reference": rest}
+    assessment = assess(image, side=side, mirrored=bool(mirrored), models=bundle, **extra)
+    result = SessionResult(assessment, annotate(assessment.geometry, image), photo=image, reference=rest)
     result.timings_ms["assess"] = (time.perf_counter() - started) * 1000.0
     for method in methods:
         add_method(result, method, samples=samples, models=bundle)

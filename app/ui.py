@@ -1,8 +1,10 @@
 """Layout of the dashboard: ``build_demo()`` returns the Blocks; handlers live in :mod:`app.handlers`.
 
 Named API endpoints (see the README for a ``gradio_client`` example): ``/assess`` (photo, mirrored, side,
-method, LIME samples), ``/explain`` (more methods for the photo last assessed in the same session),
-``/faithfulness`` (deletion/insertion scores of its maps) and ``/example`` (assess a bundled example).
+method, LIME samples, and optionally a neutral reference photo), ``/explain`` (more methods for the photo
+last assessed in the same session), ``/faithfulness`` (deletion/insertion scores of its maps) and
+``/counterfactual`` (action-unit group, patient side, strength: the photo last assessed, edited in memory
+and scored again).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from app import handlers, info, session
+from app.counterfactual import AU_GROUPS, DEFAULT_STRENGTH, EDIT_SIDES
 from app.examples import examples
 from app.privacy import CACHE_MAX_AGE_SECONDS, CACHE_SWEEP_SECONDS, read_upload
 
@@ -34,6 +37,20 @@ SIDE_CONVENTION = (
 
 #: How long a session's assessment stays in server memory after its last use (seconds).
 SESSION_SECONDS = 15 * 60
+
+REFERENCE_LABEL = "Neutral reference photo of the same person (optional)"
+REFERENCE_HELP = (
+    "A photo of the same person at rest (no pain, relaxed face), taken the same way. The scores are then "
+    "read relative to it (0 = as at rest), which removes the person's own resting face and the palsy's "
+    "resting droop from them. The side is still decided on the main photo."
+)
+COUNTERFACTUAL_LABEL = "What if: the score with more of one expression (counterfactual)"
+COUNTERFACTUAL_HELP = (
+    "Edits the photo last assessed, in memory, as if the face showed more of one pain-related action "
+    "unit on the patient side(s) chosen (a warp that moves the face points), then scores the edited photo "
+    "with the same side decision. It shows how strongly the models respond to that part of the face."
+)
+LANDMARK_HEADERS = ["Landmark estimate", "patient's left half", "patient's right half"]
 
 
 def _raw_upload(payload: Any) -> bytes | str | None:
@@ -92,11 +109,28 @@ def _outputs(view: handlers.PageView, keep: session.SessionResult | None) -> tup
     heatmaps = None if view.heatmaps is None else [(_unique_png(image, response), caption)
                                                    for image, caption in view.heatmaps]
     return (state, view.message, view.headline, _unique_png(view.annotated, response), heatmaps,
-            view.side_plot, view.pain_plot, view.summary, view.asymmetry or [], view.report, view.data)
+            view.side_plot, view.pain_plot, view.summary, view.asymmetry or [], _landmarks(view),
+            view.report, view.data)
 
 
-def on_assess(photo: Any, mirrored: bool, side: str, method: str, samples: float) -> tuple[Any, ...]:
-    return _outputs(handlers.assess_photo(photo, mirrored, side, method, samples), None)
+def _landmarks(view: handlers.PageView) -> Any:
+    if view.result is None:
+        return gr.Dataframe(value=[], headers=LANDMARK_HEADERS)
+    return gr.Dataframe(value=view.landmarks, headers=handlers.views.landmark_headers(view.result))
+
+
+def on_assess(photo: Any, mirrored: bool, side: str, method: str, samples: float,
+              reference: Any = None) -> tuple[Any, ...]:
+    return _outputs(handlers.assess_photo(photo, mirrored, side, method, samples, reference), None)
+
+
+def on_counterfactual(state: session.SessionResult | None, group: str, sides: str,
+                      strength: float) -> tuple[Any, ...]:
+    view = handlers.counterfactual(state, group, sides, strength)
+    response = uuid.uuid4().hex
+    images = None if view.images is None else [(_unique_png(image, response), caption)
+                                               for image, caption in view.images]
+    return state, view.message or view.text, images, view.data
 
 
 def on_explain(state: session.SessionResult | None, method: str, samples: float) -> tuple[Any, ...]:
@@ -105,6 +139,25 @@ def on_explain(state: session.SessionResult | None, method: str, samples: float)
 
 def on_faithfulness(state: session.SessionResult | None) -> tuple[Any, ...]:
     return _outputs(handlers.faithfulness(state), state)
+
+
+def _counterfactual_view(state: gr.State) -> None:
+    with gr.Accordion(COUNTERFACTUAL_LABEL, open=False):
+        gr.Markdown(COUNTERFACTUAL_HELP)
+        with gr.Row():
+            group = choice_input(list(AU_GROUPS), value=next(iter(AU_GROUPS)), label="Action-unit group")
+            sides = choice_input(list(EDIT_SIDES), value=next(iter(EDIT_SIDES)), label="Patient side to edit")
+            strength = gr.Slider(0.0, 1.0, value=DEFAULT_STRENGTH, step=0.05,
+                                 label="Strength (0 = unchanged, 1 = the strongest edit)")
+            strength.preprocess = lambda value: value  # type: ignore[method-assign]  # handler checks it
+        run = gr.Button("Edit the photo and score it again")
+        text = gr.Markdown()
+        images = gr.Gallery(label="The levelled face as photographed and as edited", columns=2,
+                            height="auto", interactive=False, format="png")
+        with gr.Accordion("The counterfactual's figures as JSON", open=False):
+            data = gr.JSON()
+    run.click(on_counterfactual, [state, group, sides, strength], [state, text, images, data],
+              api_name="counterfactual")
 
 
 def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
@@ -120,6 +173,11 @@ def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
                                   label="Explanations (LIME takes about a second per stage)")
             samples = gr.Slider(*session.LIME_SAMPLE_RANGE, value=session.DEFAULT_LIME_SAMPLES, step=8,
                                 label="LIME samples per stage")
+            with gr.Accordion(REFERENCE_LABEL, open=False):
+                gr.Markdown(REFERENCE_HELP)
+                reference = photo_input(label="Neutral (rest) photo",
+                                        sources=["upload", "webcam", "clipboard"],
+                                        webcam_options=gr.WebcamOptions(mirror=False))
             run = gr.Button("Assess", variant="primary")
             more = gr.Button("Add LIME to this photo")
             example = gr.Dropdown(list(by_caption), value=None, label="Or try an example",
@@ -139,13 +197,17 @@ def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
     asymmetry = gr.Dataframe(headers=handlers.views.ASYMMETRY_HEADERS, interactive=False, wrap=True,
                              label="Geometric asymmetry (training-free cross-check; positive values point "
                              "to the patient's left)")
+    landmarks = gr.Dataframe(headers=LANDMARK_HEADERS, interactive=False, wrap=True,
+                             label="Landmark estimate per half, beside the network")
+    gr.Markdown(handlers.views.LANDMARK_CAPTION)
+    _counterfactual_view(state)
     with gr.Accordion("All figures as JSON (what the API returns)", open=False):
         data = gr.JSON()
     outputs = [state, status, headline, annotated, heatmaps, side_plot, pain_plot, summary, asymmetry,
-               report, data]
+               landmarks, report, data]
     inputs = [photo, mirrored, side, method, samples]
     private = {"api_visibility": "private"}
-    run.click(on_assess, inputs, outputs, api_name="assess").then(
+    run.click(on_assess, [*inputs, reference], outputs, api_name="assess").then(
         on_faithfulness, [state], outputs, api_name="faithfulness")
     more.click(lambda s, n: on_explain(s, "LIME", n), [state, samples], outputs, **private).then(
         on_faithfulness, [state], outputs, **private)

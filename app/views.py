@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from app import headline
+from app.counterfactual import Counterfactual, half_scores
 from app.report import download_links, report_html, report_json
 from app.session import METHOD_NAMES, Explained, SessionResult
 from explain.overlay import face_overlay
@@ -15,8 +17,11 @@ from explain.regions import region_chart
 from faces.sides import Side, describe, image_side
 
 ASYMMETRY_HEADERS = ["Measure", "Value (× inter-ocular distance)", "Points to", "What it measures"]
-SIDE_SOURCES = {"model": "decided by the side model", "override": "set by hand",
-                "geometry": "from the geometric asymmetry alone (no side model)"}
+HALF_ORDER = (Side.LEFT, Side.RIGHT)
+LANDMARK_TERMS = {"AU4": "AU4 brow lowering (0–5)", "AU6/7": "AU6/7 cheek raise, lid tightening (0–5)",
+                  "AU9/10": "AU9/10 nose wrinkle, upper-lip raise (0–5)", "AU43": "AU43 eyes closed (0–1)"}
+LANDMARK_CAPTION = ("A cross-check from landmark geometry alone (distances between the 68 face points, no "
+                    "network): a face's own resting shape passes into it unless a rest photo is given.")
 
 
 def asymmetry_rows(result: SessionResult) -> list[list[str]]:
@@ -34,31 +39,48 @@ def asymmetry_rows(result: SessionResult) -> list[list[str]]:
 
 
 def headline_markdown(result: SessionResult) -> str:
-    """The answer first (PSPI of the unaffected half), then the side decision with its cross-check and
-    the comparison scores, then every warning in plain words."""
-    data = result.assessment.to_dict()
-    pspi, unaffected, affected = data["pspi"], data["unaffected_side"], data["affected_side"]
-    lines = [f"## PSPI {pspi['unaffected_half']:.1f} of 16",
-             f"scored on the **unaffected half**, the {unaffected['description']}", "",
-             f"**Affected side: {affected['description']}** ({SIDE_SOURCES[data['side_source']]})", ""]
-    probabilities = data["side_probabilities"]
-    if probabilities:
-        chosen = data["side_model_choice"]
-        lines.append(f"Side model: p(patient's left affected) = {probabilities['patient_left']:.2f}, "
-                     f"p(patient's right affected) = {probabilities['patient_right']:.2f}"
-                     + ("" if data["side_source"] == "model" else f" (it chose the {chosen['description']})"))
-        lines.append("")
-    cross = _cross_check(data).replace("disagrees", "**disagrees**")
-    full = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
-    lines += [f"Geometric cross-check: {cross}.", "",
-              "| PSPI (0–16) scored on | Score | |", "| --- | --- | --- |",
-              f"| **unaffected half** ({unaffected['description']}) | **{pspi['unaffected_half']:.1f}** "
-              "| the reported score |",
-              f"| affected half ({affected['description']}) | {pspi['affected_half']:.1f} "
-              "| comparison: a palsy weakens its expression |",
-              f"| full face ({full}) | {pspi['full_face']:.1f} | comparison |", ""]
-    lines += [f"- {warning}" for warning in data["warnings"]]
+    """The answer first (PSPI of the unaffected half, or both halves when no side is clearly affected),
+    the warnings under it, then the side decision with its cross-check and the comparison scores."""
+    return headline.headline_markdown(result.assessment.to_dict())
+
+
+def landmark_rows(result: SessionResult) -> list[list[str]]:
+    """The landmark estimate per patient half (per-AU values and its PSPI) beside the network's PSPI."""
+    assessment = result.assessment
+    estimate, network = getattr(assessment, "landmark_estimate", None), half_scores(assessment)
+    if estimate is None:  # transitional: until the pipeline carries the landmark estimate
+        return []
+    rows = [[label] + [f"{estimate[side].aus[term]:.2f}" for side in HALF_ORDER]
+            for term, label in LANDMARK_TERMS.items()]
+    rows.append(["PSPI from the landmarks (0–16)"] + [f"{estimate[side].pspi:.1f}" for side in HALF_ORDER])
+    rows.append(["PSPI from the network (0–16)"] + [f"{network[side]:.1f}" for side in HALF_ORDER])
+    return rows
+
+
+def landmark_headers(result: SessionResult) -> list[str]:
+    """Column headers of :func:`landmark_rows`: the halves by patient side, the scored one marked."""
+    assessment = result.assessment
+    outcome = getattr(assessment, "side_outcome", None)  # transitional
+    scored = None if outcome == "no_clear_side" else assessment.unaffected_side
+    return ["Landmark estimate"] + [f"{assessment.describe(side)} half" + (" (scored)" if side is scored
+                                                                          else "")
+                                    for side in HALF_ORDER]
+
+
+def counterfactual_markdown(made: Counterfactual) -> str:
+    """The edit in words and each half's PSPI before and after it."""
+    lines = [f"**Edited: {made.edit_description()}** (the photo was warped in memory; side decision kept: "
+             f"affected side the {made.original.describe(made.original.affected_side)})", ""]
+    lines += [f"- {line}" for line in made.score_lines()]
+    cautions = [w for w in made.edited.warnings if w not in made.original.warnings]
+    lines += ["", *[f"- ⚠️ {w}" for w in cautions]] if cautions else []
     return "\n".join(lines)
+
+
+def counterfactual_images(made: Counterfactual) -> list[tuple[np.ndarray, str]]:
+    """The levelled face as photographed and as edited."""
+    return [(made.original_face, "As photographed (levelled face)"),
+            (made.edited_face, f"Edited: {made.edit_description()}")]
 
 
 def map_caption(item: Explained, mirrored: bool) -> str:
@@ -116,32 +138,11 @@ def result_json(result: SessionResult) -> dict[str, Any]:
     return data
 
 
-def _cross_check(data: dict[str, Any]) -> str:
-    asym = data["asymmetry"]
-    if asym["points_to"] is None:
-        return "no clear asymmetry"
-    agrees = asym["agrees_with_side_model"]
-    verdict = "" if agrees is None else (" (agrees with the side model)" if agrees
-                                          else " (disagrees with the side model)")
-    return f"points to the {asym['points_to']['description']}{verdict}"
-
-
 def report_links(result: SessionResult) -> str:
     """The downloadable report (HTML page with the images, and JSON) as in-memory links."""
     data = result_json(result)
     geometry = result.assessment.geometry
-    pspi, probabilities = data["pspi"], data["side_probabilities"]
-    result_text = [
-        f"PSPI {pspi['unaffected_half']:.1f} of 16, scored on the unaffected half, the "
-        f"{data['unaffected_side']['description']}.",
-        f"Affected side: {data['affected_side']['description']} ({SIDE_SOURCES[data['side_source']]})."
-        + ("" if not probabilities else f" Side model: p(patient's left affected) = "
-           f"{probabilities['patient_left']:.2f}, p(patient's right affected) = "
-           f"{probabilities['patient_right']:.2f}."),
-        f"For comparison: affected half {pspi['affected_half']:.1f}, full face {pspi['full_face']:.1f} "
-        f"({pspi['full_face_source'].replace('_', ' ')}).",
-        f"Geometric cross-check: {_cross_check(data)}.",
-    ]
+    result_text = headline.result_paragraphs(data)
     maps = [f"{METHOD_NAMES.get(i.explanation.method, i.explanation.method)}, "
             f"{'side' if i.explanation.stage == 'side' else 'PSPI'}: {i.summary.sentence}"
             for i in result.maps()]
@@ -154,5 +155,6 @@ def report_links(result: SessionResult) -> str:
                  f"the patient's right half appears on the image {right_on}.")]
     images = [("Landmarks, midline and the halves, labelled by patient side", result.annotated)]
     images += [(caption, image) for image, caption in heatmaps(result)]
-    tables = [("Geometric asymmetry", ASYMMETRY_HEADERS, asymmetry_rows(result))]
+    tables = [("Geometric asymmetry", ASYMMETRY_HEADERS, asymmetry_rows(result)),
+              (f"Landmark estimate. {LANDMARK_CAPTION}", landmark_headers(result), landmark_rows(result))]
     return download_links(report_json(data), report_html("Facial pain assessment", sections, images, tables))

@@ -47,7 +47,7 @@ def _assess(client, path: Path, side: str = "Decide from the photo", method: str
     from gradio_client import handle_file
 
     names = ["status", "headline", "annotated", "heatmaps", "side_plot", "pain_plot", "summary", "asymmetry",
-             "report", "data"]
+             "landmarks", "report", "data"]
     outputs = client.predict(handle_file(str(path)), False, side, method, 64, api_name="/assess")
     return dict(zip(names, outputs, strict=True))
 
@@ -83,6 +83,31 @@ def test_real_photo_then_lime_and_faithfulness_in_the_same_session(client, tmp_p
     assert methods == ["gradcam", "gradcam", "lime", "lime"]
     scored = client.predict(api_name="/faithfulness")[-1]
     assert all(m["faithfulness"]["random_orderings"] >= 10 for m in scored["explanations"])
+
+
+def test_counterfactual_edits_the_photo_last_assessed_and_rescores_both_halves(client):
+    synthetic = [e for e in examples() if e.palsy_side is not None][1]
+    original = _assess(client, synthetic.path)["data"]
+    affected = original["affected_side"]["side"]
+    text, images, data = client.predict("AU6/7 lid narrowing", "Both sides", 1.0, api_name="/counterfactual")
+    assert data["side_decision"]["side"] == affected  # the same side decision, set by hand
+    assert data["edit"] == {"group": "AU6/7 lid narrowing", "action_units": {"AU6": 5.0, "AU7": 5.0},
+                            "sides": ["left", "right"], "strength": 1.0}
+    before, after = data["half_scores_before"], data["half_scores_after"]
+    scored = f"patient_{original['scored_half']['side']}"
+    assert before[scored] == pytest.approx(original["pspi"]["unaffected_half"], abs=1e-3)
+    assert max(after[k] - before[k] for k in before) > 0.5  # narrowed lids raise the score
+    assert all(0.0 <= v <= 16.0 for v in after.values())
+    assert "PSPI of the patient's left (image right) half (edited): " in text and " -> " in text
+    assert len(images) == 2
+    assert images[1]["caption"].startswith("Edited: AU6/7 lid narrowing at strength 1.00")
+    shown = [np.asarray(Image.open(item["image"])) for item in images]
+    assert shown[0].shape == shown[1].shape and np.abs(shown[0].astype(int) - shown[1]).mean() > 0.5
+    text, images, data = client.predict("AU4", "left", 0.5, api_name="/counterfactual")
+    assert data["edit"]["sides"] == ["left"] and data["edit"]["action_units"] == {"AU4": 2.5}
+    assert "(not edited)" in text and "patient's right" in text
+    refused, images, data = client.predict("AU4", "left", 1.5, api_name="/counterfactual")
+    assert "strength must lie from 0 to 1" in refused and not images and data is None
 
 
 def test_bad_inputs_get_readable_errors_and_the_next_request_succeeds(client, tmp_path):

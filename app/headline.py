@@ -1,0 +1,145 @@
+"""The result in words: the Assess tab's headline and the report's "Result" paragraphs.
+
+Both read the assessment's JSON (:meth:`models.pipeline.Assessment.to_dict`), so the page, the report and
+an API client see the same figures. The answer comes first (PSPI of the unaffected half, or both halves
+when the photo shows no clear affected side), the warnings right under it, then the side decision with
+its cross-check and the comparison scores. Every side is a patient side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faces.sides import Side, describe
+
+SIDE_SOURCES = {"model": "decided by the side model", "override": "set by hand",
+                "geometry": "from the geometric asymmetry alone (no side model)"}
+NO_CLEAR_SIDE_PROMPT = ("**Set the affected side by hand** (the *Affected side* control) and assess again: "
+                        "the PSPI is reported for the unaffected half once the side is known.")
+
+
+def no_clear_side(data: dict[str, Any]) -> bool:
+    """Whether the assessment found no clear affected side (both halves are then shown alike)."""
+    return data.get("side_outcome") == "no_clear_side"
+
+
+def half_label(data: dict[str, Any], side: Side) -> str:
+    """E.g. "patient's left (image right)" for this photo's mirroring."""
+    return describe(side, bool(data["mirrored"]))
+
+
+def relative(data: dict[str, Any]) -> bool:
+    """Whether the scores are read relative to a neutral reference photo."""
+    return data.get("pspi_reading") == "relative_to_reference"
+
+
+def _probabilities(data: dict[str, Any]) -> str:
+    probabilities = data["side_probabilities"]
+    if not probabilities:
+        return ""
+    return (f"Side model: p(patient's left affected) = {probabilities['patient_left']:.2f}, "
+            f"p(patient's right affected) = {probabilities['patient_right']:.2f}")
+
+
+def cross_check(data: dict[str, Any]) -> str:
+    """Where the geometric asymmetry points, and whether it agrees with the side model."""
+    asym = data["asymmetry"]
+    if asym["points_to"] is None:
+        return "no clear asymmetry"
+    agrees = asym["agrees_with_side_model"]
+    verdict = "" if agrees is None else (" (agrees with the side model)" if agrees
+                                          else " (disagrees with the side model)")
+    return f"points to the {asym['points_to']['description']}{verdict}"
+
+
+def _reading_note(data: dict[str, Any]) -> str:
+    return ", **relative to the rest photo** (0 = as at rest)" if relative(data) else ""
+
+
+def _full_face(data: dict[str, Any]) -> str:
+    pspi = data["pspi"]
+    source = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
+    return f"full face ({source})", f"{pspi['full_face']:.1f}"
+
+
+def _both_halves(data: dict[str, Any]) -> list[str]:
+    scores = data["half_scores"]
+    left, right = half_label(data, Side.LEFT), half_label(data, Side.RIGHT)
+    where, full = _full_face(data)
+    return ["## No clear affected side",
+            f"PSPI (0–16) of both halves{_reading_note(data)}; neither is reported as the unaffected one.",
+            "", f"| {left} | {right} | {where} |", "| --- | --- | --- |",
+            f"| **{scores['patient_left']:.1f}** | **{scores['patient_right']:.1f}** | {full} |", "",
+            NO_CLEAR_SIDE_PROMPT, ""]
+
+
+def _one_half(data: dict[str, Any]) -> list[str]:
+    pspi, unaffected = data["pspi"], data["unaffected_side"]
+    return [f"## PSPI {pspi['unaffected_half']:.1f} of 16",
+            f"scored on the **unaffected half**, the {unaffected['description']}{_reading_note(data)}", ""]
+
+
+def _side_decision(data: dict[str, Any]) -> list[str]:
+    probabilities = _probabilities(data)
+    if no_clear_side(data):
+        lines = [f"{probabilities}: no side is clearly affected." if probabilities else ""]
+    else:
+        lines = [f"**Affected side: {data['affected_side']['description']}** "
+                 f"({SIDE_SOURCES[data['side_source']]})", ""]
+        if probabilities:
+            chosen = data["side_model_choice"]
+            lines.append(probabilities + ("" if data["side_source"] == "model"
+                                          else f" (it chose the {chosen['description']})"))
+    return [*lines, "", f"Geometric cross-check: {cross_check(data).replace('disagrees', '**disagrees**')}.",
+            ""]
+
+
+def _comparison_table(data: dict[str, Any]) -> list[str]:
+    pspi, unaffected, affected = data["pspi"], data["unaffected_side"], data["affected_side"]
+    where, full = _full_face(data)
+    return ["| PSPI (0–16) scored on | Score | |", "| --- | --- | --- |",
+            f"| **unaffected half** ({unaffected['description']}) | **{pspi['unaffected_half']:.1f}** "
+            "| the reported score |",
+            f"| affected half ({affected['description']}) | {pspi['affected_half']:.1f} "
+            "| comparison: a palsy weakens its expression |",
+            f"| {where} | {full} | comparison |", ""]
+
+
+def warning_lines(data: dict[str, Any]) -> list[str]:
+    """Every warning of the assessment as a Markdown bullet (cautions first, the demo-weights note last)."""
+    warnings = list(data["warnings"])
+    notes = [w for w in warnings if "research software" in w.lower() or "synthetic" in w.lower()]
+    cautions = [w for w in warnings if w not in notes]
+    return [f"- ⚠️ {w}" for w in cautions] + [f"- {w}" for w in notes]
+
+
+def headline_markdown(data: dict[str, Any]) -> str:
+    """The answer first, the warnings under it, then the side decision and the comparison scores."""
+    lines = _both_halves(data) if no_clear_side(data) else _one_half(data)
+    lines += [*warning_lines(data), ""]
+    lines += _side_decision(data)
+    if not no_clear_side(data):
+        lines += _comparison_table(data)
+    return "\n".join(lines)
+
+
+def result_paragraphs(data: dict[str, Any]) -> list[str]:
+    """The report's "Result" section in plain sentences (no Markdown)."""
+    pspi = data["pspi"]
+    reading = " Scores are read relative to the rest photo (0 = as at rest)." if relative(data) else ""
+    if no_clear_side(data):
+        scores = data["half_scores"]
+        text = [f"No clear affected side. PSPI {scores['patient_left']:.1f} of 16 on the "
+                f"{half_label(data, Side.LEFT)} half and {scores['patient_right']:.1f} on the "
+                f"{half_label(data, Side.RIGHT)} half.{reading} Set the affected side by hand to have the "
+                "unaffected half's score reported."]
+    else:
+        text = [f"PSPI {pspi['unaffected_half']:.1f} of 16, scored on the unaffected half, the "
+                f"{data['unaffected_side']['description']}.{reading}",
+                f"Affected side: {data['affected_side']['description']} "
+                f"({SIDE_SOURCES[data['side_source']]}).",
+                f"For comparison: affected half {pspi['affected_half']:.1f}, full face "
+                f"{pspi['full_face']:.1f} ({pspi['full_face_source'].replace('_', ' ')})."]
+    probabilities = _probabilities(data)
+    return [*text, *([probabilities + "."] if probabilities else []),
+            f"Geometric cross-check: {cross_check(data)}."]
