@@ -75,9 +75,9 @@ def non_face_inputs(size: int = 250) -> list[tuple[str, np.ndarray]]:
 
 
 def dataset_inputs(data_dir: Path, bundle: Any, *, limit: int | None = None,
-                   progress: bool = True) -> dict[str, np.ndarray]:
+                   progress: bool = True) -> dict[str, tuple[np.ndarray, list[str]]]:
     """Per model role, uint8 ``(N, 3, H, W)`` inputs cut from a dataset's full-face photos as the
-    pipeline cuts them (faces not found are skipped)."""
+    pipeline cuts them (faces not found are skipped), with each input's subject."""
     from tqdm.auto import tqdm
 
     import faces
@@ -92,6 +92,7 @@ def dataset_inputs(data_dir: Path, bundle: Any, *, limit: int | None = None,
     if limit is not None:
         records = [records[i] for i in np.linspace(0, len(records) - 1, min(limit, len(records))).astype(int)]
     collected: dict[str, list[np.ndarray]] = {role: [] for role in bundle.loaded()}
+    subjects: dict[str, list[str]] = {role: [] for role in bundle.loaded()}
     for record in tqdm(records, desc="cutting inputs", unit="photo", disable=not progress):
         try:
             geometry = faces.analyse(record.image_path)
@@ -101,7 +102,8 @@ def dataset_inputs(data_dir: Path, bundle: Any, *, limit: int | None = None,
             sources = ([geometry.halves[s] for s in (Side.RIGHT, Side.LEFT)] if role == "pain"
                        else [geometry])
             collected[role].extend(input_image(loaded.spec, source) for source in sources)
-    return {role: np.stack(images).transpose(0, 3, 1, 2).copy()
+            subjects[role].extend([str(record.subject)] * len(sources))
+    return {role: (np.stack(images).transpose(0, 3, 1, 2).copy(), subjects[role])
             for role, images in collected.items() if images}
 
 
@@ -114,10 +116,12 @@ def fit_folder(weights_dir: Path, data_dir: Path, *, limit: int | None = 400,
     bundle = load_bundle(weights_dir, device="cpu")
     inputs = dataset_inputs(data_dir, bundle, limit=limit, progress=progress)
     summary = {}
-    for role, images in inputs.items():
+    for role, (images, subjects) in inputs.items():
         loaded = bundle.loaded()[role]
-        stats = fit_domain(loaded.network, images, loaded.spec, architecture=loaded.card.architecture)
-        stats["data"] = f"{len(images)} inputs cut with dlib landmarks from {data_dir}"
+        stats = fit_domain(loaded.network, images, loaded.spec, architecture=loaded.card.architecture,
+                           groups=subjects)
+        stats["data"] = (f"{len(images)} inputs of {len(set(subjects))} subjects cut with dlib landmarks "
+                         f"from {data_dir}")
         write_domain_stats(weights_dir, role, stats)
         summary[role] = {"inputs": len(images), "dimension": stats["dimension"],
                          "threshold_p99": stats["quantiles"][stats["levels"].index(99)]}

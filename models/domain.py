@@ -1,10 +1,12 @@
-"""How far a photo lies from what the models learned: a Mahalanobis distance on penultimate features.
+"""How far a photo lies from what the models learned: a Mahalanobis distance on pooled network features.
 
-**Features.** One rule for every registered architecture: the features are the input of the network's
-final linear layer (:attr:`models.registry.Architecture.head`), caught by a forward pre-hook. That is the
-global-pooled 512 features of ResNet18 and the 1280 of MobileNetV2 / EfficientNet-B0, and the 128 units
-of the dense layer before the output of our small CNNs (after its ReLU; dropout is off in eval mode). A
-network whose head is not an ``nn.Linear``, or an unknown architecture name, raises.
+**Features.** One rule for every registered architecture: the output of the network's last
+convolutional stage (:attr:`models.registry.Architecture.cam_layer`, the Grad-CAM layer), averaged over
+its spatial positions, caught by a forward hook. For ResNet18, MobileNetV2 and EfficientNet-B0 that is
+exactly the input of the final linear layer (512 or 1280 global-pooled features); for our small CNNs it
+is the 128 global-pooled channels of the third block, before the dense head (whose hidden units, trained
+only to tell sides or scores apart, keep little of what a picture looks like; the side CNN's 4 x 4 grid is
+pooled to one cell). An unknown architecture name, or a stage whose output is not a 4-d map, raises.
 
 **Statistics** (:func:`fit_domain`), compact enough for the model card: the features' mean, their top
 ``k`` principal axes (default 16) with their variances, and one residual variance for everything outside
@@ -18,7 +20,8 @@ up the distance. The squared distance of a feature vector ``x`` is
 and axes are stored as base64 float16 (little-endian, row-major; axes re-orthonormalised on reading);
 variances and percentiles as rounded floats.
 
-**Calibration.** One input in five (every fifth, at least 10) is held out of the fit; the distances of
+**Calibration.** One input in five is held out of the fit (with ``groups``, e.g. subjects, one group in
+five, so the threshold holds for new people and not only for new frames of known ones); the distances of
 those held-out training inputs give the percentile table, and the threshold is their 99th percentile.
 A photo is *far* when any model's input lies beyond its threshold; :attr:`DomainCheck.score` is the
 largest ratio of distance to threshold over the models (over 1 = far).
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,36 +61,40 @@ class DomainError(ValueError):
 # ----------------------------------------------------------------------------- features
 
 
-def feature_layer(network: nn.Module, architecture: str) -> nn.Linear:
-    """The final linear layer of ``network`` (built as ``architecture``), whose input is the feature."""
-    head = get_architecture(architecture).head
+def feature_layer(network: nn.Module, architecture: str) -> nn.Module:
+    """The last convolutional stage of ``network`` (built as ``architecture``), whose pooled output is the
+    feature."""
+    name = get_architecture(architecture).cam_layer
     try:
-        layer = network.get_submodule(head)
+        return network.get_submodule(name)
     except AttributeError as err:
-        raise DomainError(f"{architecture}: no module {head!r} in this network") from err
-    if not isinstance(layer, nn.Linear):
-        raise DomainError(f"{architecture}: the head {head!r} is a {type(layer).__name__}, not nn.Linear")
-    return layer
+        raise DomainError(f"{architecture}: no module {name!r} in this network") from err
 
 
 @torch.no_grad()
-def penultimate_features(network: nn.Module, architecture: str, inputs: torch.Tensor,
+def pooled_features(network: nn.Module, architecture: str, inputs: torch.Tensor,
                          batch_size: int = 128) -> np.ndarray:
-    """Features ``(N, D)`` float64 of normalised model inputs ``(N, 3, H, W)`` (the network in eval mode)."""
+    """Features ``(N, C)`` float64 of normalised model inputs ``(N, 3, H, W)`` (the network in eval mode)."""
     layer = feature_layer(network, architecture)
     caught: list[torch.Tensor] = []
-    handle = layer.register_forward_pre_hook(lambda _m, args: caught.append(args[0].detach().flatten(1)))
+
+    def hook(_module: nn.Module, _args: Any, output: torch.Tensor) -> None:
+        if output.ndim != 4:
+            raise DomainError(f"{architecture}: {type(layer).__name__} gives a {output.ndim}-d output, "
+                              "not a (N, C, H, W) feature map")
+        caught.append(output.detach().mean(dim=(2, 3)))
+
+    handle = layer.register_forward_hook(hook)
     was_training = network.training
     network.eval()
-    device = next(network.parameters()).device
+    first = next(network.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
     try:
         for start in range(0, inputs.shape[0], batch_size):
             network(inputs[start:start + batch_size].to(device))
     finally:
         handle.remove()
         network.train(was_training)
-    if not caught:
-        return np.zeros((0, layer.in_features))
     return torch.cat(caught).double().cpu().numpy()
 
 
@@ -146,15 +153,30 @@ class DomainStats:
                    tuple(map(float, data["quantiles"])))
 
 
-def fit_stats(features: np.ndarray, *, axes: int = DEFAULT_AXES,
+def held_out_rows(n: int, groups: Sequence[Any] | None = None) -> np.ndarray:
+    """Boolean mask of the calibration rows: every fifth row, or every row of every fifth group (groups
+    in sorted order) when there are at least 10 groups."""
+    held = np.zeros(n, bool)
+    names = sorted({str(g) for g in groups}) if groups is not None else []
+    if len(names) >= 10:
+        chosen = set(names[::5])
+        held[:] = [str(g) in chosen for g in groups]
+    else:
+        held[::5] = True
+    return held
+
+
+def fit_stats(features: np.ndarray, *, groups: Sequence[Any] | None = None, axes: int = DEFAULT_AXES,
               shrinkage: float = DEFAULT_SHRINKAGE) -> dict[str, Any]:
-    """Statistics (JSON-ready dict) of feature rows ``(N, D)``, N >= 20, calibrated on a held-out fifth."""
+    """Statistics (JSON-ready dict) of feature rows ``(N, D)``, N >= 20, calibrated on held-out rows
+    (:func:`held_out_rows`; ``groups`` gives each row's subject)."""
     features = np.asarray(features, np.float64)
     n, dim = features.shape
     if n < 20:
         raise DomainError(f"Domain statistics need at least 20 training inputs, got {n}")
-    held = np.zeros(n, bool)
-    held[::5] = True
+    if groups is not None and len(groups) != n:
+        raise DomainError(f"{len(groups)} groups for {n} inputs")
+    held = held_out_rows(n, groups)
     fit_rows = features[~held]
     mean = fit_rows.mean(0)
     centred = fit_rows - mean
@@ -165,7 +187,7 @@ def fit_stats(features: np.ndarray, *, axes: int = DEFAULT_AXES,
     ridge = shrinkage * max(eigen.sum() / dim, 1e-12)
     data: dict[str, Any] = {
         "format": DOMAIN_FORMAT,
-        "feature": "input of the final linear layer (penultimate features)",
+        "feature": "global average of the last convolutional stage's output (the Grad-CAM layer)",
         "dimension": dim, "axes_count": k, "shrinkage": shrinkage, "fitted_on": int(len(fit_rows)),
         "mean": _encode(mean), "axes": _encode(vt[:k]),
         "variances": [_round(v + ridge) for v in eigen[:k]],
@@ -176,26 +198,32 @@ def fit_stats(features: np.ndarray, *, axes: int = DEFAULT_AXES,
     distances = decoded.distances(features[held])
     data["quantiles"] = [_round(q) for q in np.percentile(distances, LEVELS)]
     data["calibrated_on"] = int(held.sum())
+    data["calibration"] = "held-out subjects" if groups is not None and len(set(map(str, groups))) >= 10 \
+        else "held-out inputs"
     data["distance"] = ("sqrt(Mahalanobis^2 / dimension) over the top axes plus an isotropic residual; "
                         f"far beyond the {FAR_PERCENTILE}th percentile of held-out training inputs")
     return data
 
 
 def fit_domain(network: nn.Module, images: torch.Tensor | np.ndarray, spec: InputSpec, *,
-               architecture: str, axes: int = DEFAULT_AXES, shrinkage: float = DEFAULT_SHRINKAGE,
-               max_inputs: int = 3000) -> dict[str, Any]:
-    """Statistics of a network's penultimate features on its training inputs.
+               architecture: str, groups: Sequence[Any] | None = None, axes: int = DEFAULT_AXES,
+               shrinkage: float = DEFAULT_SHRINKAGE, max_inputs: int = 3000) -> dict[str, Any]:
+    """Statistics of a network's pooled features on its training inputs.
 
     ``images``: uint8 ``(N, 3, H, W)`` fitted model inputs (as :class:`models.samples.PreparedData`
-    holds them); normalised here with ``spec``. At most ``max_inputs`` are used (evenly spaced).
+    holds them); normalised here with ``spec``. ``groups``: each input's subject (recommended: the
+    threshold is then calibrated on held-out subjects). At most ``max_inputs`` are used (evenly spaced).
     """
     batch = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
     if batch.ndim != 4 or batch.shape[1] != 3:
         raise DomainError(f"Expected uint8 images (N, 3, H, W), got shape {tuple(batch.shape)}")
+    if groups is not None and len(groups) != batch.shape[0]:
+        raise DomainError(f"{len(groups)} groups for {batch.shape[0]} inputs")
     if batch.shape[0] > max_inputs:
-        batch = batch[np.linspace(0, batch.shape[0] - 1, max_inputs).round().astype(int)]
-    features = penultimate_features(network, architecture, normalise(batch, spec))
-    return fit_stats(features, axes=axes, shrinkage=shrinkage)
+        keep = np.linspace(0, batch.shape[0] - 1, max_inputs).round().astype(int)
+        batch, groups = batch[keep], None if groups is None else [groups[i] for i in keep]
+    features = pooled_features(network, architecture, normalise(batch, spec))
+    return fit_stats(features, groups=groups, axes=axes, shrinkage=shrinkage)
 
 
 # ----------------------------------------------------------------------------- the check
@@ -274,7 +302,7 @@ def check_domain(bundle: Any, inputs: Any) -> DomainCheck | None:
         if stats is None or not named:
             continue
         batch = torch.cat(list(named.values()))
-        features = penultimate_features(loaded.network, loaded.card.architecture, batch)
+        features = pooled_features(loaded.network, loaded.card.architecture, batch)
         values = dict(zip(named, map(float, stats.distances(features)), strict=True))
         worst = max(values.values())
         roles[role] = RoleDistance(role, worst, stats.percentile(worst), stats.threshold, values)
@@ -306,6 +334,7 @@ __all__ = [
     "feature_layer",
     "fit_domain",
     "fit_stats",
-    "penultimate_features",
+    "held_out_rows",
+    "pooled_features",
     "write_domain_stats",
 ]

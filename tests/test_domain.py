@@ -22,7 +22,8 @@ from models.domain import (
     feature_layer,
     fit_domain,
     fit_stats,
-    penultimate_features,
+    held_out_rows,
+    pooled_features,
     write_domain_stats,
 )
 from models.preprocess import InputSpec, normalise
@@ -63,29 +64,50 @@ def _card(arch: str = "simple_cnn", task: str = "pain", spec: InputSpec = SPEC,
     return ModelCard(architecture=arch, task=task, outputs=outputs, input=spec.to_dict())
 
 
-def test_features_are_the_input_of_the_final_linear_layer(network) -> None:
+def test_features_are_the_global_pooled_last_conv_stage(network) -> None:
     x = normalise(_images(np.random.default_rng(2), 4), SPEC)
-    features = penultimate_features(network, "simple_cnn", x)
+    features = pooled_features(network, "simple_cnn", x)
     assert features.shape == (4, 128)
     with torch.no_grad():
-        expected = network.head[:4](network.pool(network.features(x)))
-        assert np.allclose(features, expected.numpy(), atol=1e-5)
-        assert np.allclose(network.head[4](torch.from_numpy(features).float()).numpy(), network(x).numpy(),
-                           atol=1e-4)
+        assert np.allclose(features, network.features(x).mean(dim=(2, 3)).numpy(), atol=1e-5)
 
 
-def test_unknown_architecture_or_a_head_that_is_not_linear_raises(network) -> None:
+def test_resnet_features_are_the_input_of_its_final_layer() -> None:
+    torch.manual_seed(0)
+    resnet = build_model("resnet18", outputs=1).eval()
+    x = torch.randn(2, 3, 32, 32)
+    features = pooled_features(resnet, "resnet18", x)
+    with torch.no_grad():
+        head = resnet.fc(torch.from_numpy(features).float())
+        assert np.allclose(head.numpy(), resnet(x).numpy(), atol=1e-4)
+
+
+def test_unknown_architecture_or_a_stage_without_a_map_raises(network) -> None:
     with pytest.raises(KeyError):
         feature_layer(network, "no_such_net")
     with pytest.raises(DomainError):
-        feature_layer(nn.Sequential(nn.Flatten(), nn.Identity()), "simple_cnn")
+        feature_layer(nn.Sequential(nn.Flatten()), "simple_cnn")
+    flat = nn.Sequential()
+    flat.add_module("features", nn.Sequential())
+    flat.features.add_module("block3", nn.Flatten())
+    with pytest.raises(DomainError):
+        pooled_features(flat, "simple_cnn", torch.zeros(1, 3, 8, 8))
+
+
+def test_calibration_holds_out_whole_subjects() -> None:
+    groups = [f"s{i // 4:02d}" for i in range(60)]
+    held = held_out_rows(60, groups)
+    assert {g for g, h in zip(groups, held, strict=True) if h}.isdisjoint(
+        {g for g, h in zip(groups, held, strict=True) if not h})
+    assert held.sum() == 12
+    assert held_out_rows(20).sum() == 4
 
 
 def test_fresh_training_like_inputs_are_near_and_shifted_ones_far(network, stats) -> None:
     decoded = DomainStats.from_dict(stats)
     rng = np.random.default_rng(3)
-    near = decoded.distances(penultimate_features(network, "simple_cnn", normalise(_images(rng, 60), SPEC)))
-    far = decoded.distances(penultimate_features(network, "simple_cnn",
+    near = decoded.distances(pooled_features(network, "simple_cnn", normalise(_images(rng, 60), SPEC)))
+    far = decoded.distances(pooled_features(network, "simple_cnn",
                                                  normalise(_images(rng, 20, shift=True), SPEC)))
     assert np.mean(near <= decoded.threshold) >= 0.9
     assert np.all(far > decoded.threshold)
