@@ -125,8 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--frames", type=int, default=20, help="frames per subject")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--layout", default="unbc", choices=("unbc", "halfface", "side", "binary", "all"))
-    synth.add_argument("--distribution", default="unbc", choices=("unbc", "balanced"),
-                       help="PSPI distribution: UNBC-like (mostly 0, long tail) or balanced over 0-12")
+    synth.add_argument("--distribution", default="unbc", choices=("unbc", "balanced", "mixed"),
+                       help="PSPI distribution: UNBC-like (mostly 0, long tail), balanced over 0-12, or "
+                       "mixed (40%% at 0, the rest uniform over 1-14)")
     synth.add_argument("--palsy-fraction", type=float, default=0.5, help="fraction of subjects with palsy")
     synth.add_argument("--size", type=int, default=256, help="image width = height in pixels")
     synth.add_argument("--au-masks", action="store_true",

@@ -52,6 +52,18 @@ class DatasetRecipe:
     layout: str
     palsy_fraction: float
     distribution: str = "balanced"
+    halves_from: str = "truth"
+
+
+@dataclass(frozen=True)
+class RealRecipe:
+    """The real-photo edits of the recipe (:class:`data.realtrain.RealEditConfig` on the development
+    photos of :mod:`data.photos`; the held-out photos are never used)."""
+
+    edits: int = 24
+    seed: int = 5
+    distribution: str = "mixed"
+    palsy_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,20 @@ class ModelRecipe:
     patience: int
     half_precision: bool
     role: str
+    extra: tuple[str, ...] = ()  # more training folders, keys like data
+    landmarks: str = "detect"
+    side_no_palsy: str = "even"
+    randomise: bool = True
 
 
 def _default_datasets() -> dict[str, DatasetRecipe]:
     return {
-        "pain": DatasetRecipe(subjects=160, frames=20, seed=1, layout="all", palsy_fraction=0.5),
-        "side": DatasetRecipe(subjects=160, frames=8, seed=2, layout="side", palsy_fraction=1.0),
+        # halves cut from dlib's landmarks, as on a photo; a prior with 40% of frames at PSPI 0
+        "pain": DatasetRecipe(subjects=140, frames=16, seed=1, layout="all", palsy_fraction=0.5,
+                              distribution="mixed", halves_from="dlib"),
+        # a quarter of the side model's subjects have no palsy: it learns to say so (even odds)
+        "side": DatasetRecipe(subjects=140, frames=8, seed=2, layout="unbc", palsy_fraction=0.75,
+                              distribution="mixed"),
         "test": DatasetRecipe(subjects=40, frames=10, seed=99, layout="unbc", palsy_fraction=1.0),
     }
 
@@ -82,14 +102,14 @@ def _default_models() -> list[ModelRecipe]:
     return [
         # the side model sits near chance for several epochs before it finds the asymmetry cues, so it
         # gets a long patience
-        ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=60, batch_size=32, lr=1e-3,
-                    patience=20, half_precision=False, role="side"),
+        ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=50, batch_size=32, lr=1e-3,
+                    patience=20, half_precision=False, role="side", extra=("real/unbc",)),
         # the pain models run the whole cosine schedule (patience = epochs: no early stop) and keep the best
         # validation epoch; their validation loss is too bumpy at the high learning rate to stop on
-        ModelRecipe("pain", "pain/halfface", "resnet18", "half_face", epochs=22, batch_size=64, lr=1e-3,
-                    patience=22, half_precision=True, role="pain"),
-        ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=22, batch_size=64, lr=1e-3,
-                    patience=22, half_precision=True, role="full_face_pain"),
+        ModelRecipe("pain", "pain/halfface", "resnet18", "half_face", epochs=18, batch_size=64, lr=1e-3,
+                    patience=18, half_precision=True, role="pain", extra=("real/halfface",)),
+        ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=18, batch_size=64, lr=1e-3,
+                    patience=18, half_precision=True, role="full_face_pain", extra=("real/unbc",)),
     ]
 
 
@@ -101,6 +121,7 @@ class DemoRecipe:
     models: list[ModelRecipe] = field(default_factory=_default_models)
     seed: int = 0
     bf16: bool = True
+    real: RealRecipe | None = field(default_factory=RealRecipe)
 
     def scaled(self, subjects: float, epochs: int | None = None) -> DemoRecipe:
         """The same recipe with ``subjects`` times as many subjects (at least 4) and at most ``epochs``."""
@@ -108,7 +129,10 @@ class DemoRecipe:
                     for k, d in self.datasets.items()}
         models = [m if epochs is None else ModelRecipe(**{**asdict(m), "epochs": min(m.epochs, epochs)})
                   for m in self.models]
-        return DemoRecipe(datasets, models, self.seed, self.bf16)
+        real = self.real
+        if real is not None and subjects < 1:
+            real = RealRecipe(**{**asdict(real), "edits": max(2, round(real.edits * subjects))})
+        return DemoRecipe(datasets, models, self.seed, self.bf16, real)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -235,7 +259,8 @@ def _generate(work: Path, recipe: DemoRecipe, progress: bool) -> tuple[dict[str,
         folder = work / "data" / name
         manifest = folder / "synth_manifest.json"
         config = SynthConfig(subjects=d.subjects, frames=d.frames, seed=d.seed, layout=d.layout,
-                             distribution=d.distribution, palsy_fraction=d.palsy_fraction)
+                             distribution=d.distribution, palsy_fraction=d.palsy_fraction,
+                             halves_from=d.halves_from)
         if manifest.is_file() and json.loads(manifest.read_text())["config"] == asdict(config):
             folders[name] = folder  # already rendered with this exact configuration
             reused.append(name)
@@ -244,7 +269,26 @@ def _generate(work: Path, recipe: DemoRecipe, progress: bool) -> tuple[dict[str,
             shutil.rmtree(folder)
         write_dataset(folder, config, progress=progress)
         folders[name] = folder
+    if recipe.real is not None:
+        folders["real"] = _real_edits(work / "data" / "real", recipe.real, progress, reused)
     return folders, reused
+
+
+def _real_edits(folder: Path, real: RealRecipe, progress: bool, reused: list[str]) -> Path:
+    """Write the recipe's real-photo edits (development photos only) unless already written alike."""
+    from data.photos import offline_photos
+    from data.realtrain import MANIFEST, RealEditConfig, write_real_edits
+
+    config = RealEditConfig(edits=real.edits, seed=real.seed, distribution=real.distribution,
+                            palsy_share=real.palsy_share)
+    manifest = folder / MANIFEST
+    if manifest.is_file() and json.loads(manifest.read_text())["config"] == asdict(config):
+        reused.append("real")
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    write_real_edits(folder, offline_photos("development"), config, progress=progress)
+    return folder
 
 
 def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: int | None,
@@ -255,16 +299,22 @@ def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: in
     for m in recipe.models:
         name, _, layout = m.data.partition("/")
         d = recipe.datasets[name]
+        extra = [folders[key.partition("/")[0]] / key.partition("/")[2] for key in m.extra
+                 if key.partition("/")[0] in folders]
+        real_note = (f"; with {len(extra)} folder(s) of edited development photos (data.realtrain)"
+                     if extra else "")
         config = TrainConfig(
             task=m.task, data=folders[name] / layout, out=work / "runs" / m.role, arch=m.arch,
-            split="subject",
+            split="subject", extra_data=extra, landmarks=m.landmarks, side_no_palsy=m.side_no_palsy,
+            randomise=m.randomise,
             epochs=m.epochs, seed=recipe.seed, batch_size=m.batch_size, lr=m.lr, patience=m.patience,
             input_kind=m.input_kind, threads=threads, bf16=recipe.bf16, progress=progress,
             # training prefixes the synthetic generator's name from the dataset's manifest
             description=(f"{d.subjects} subjects x {d.frames} frames, seed "
                          f"{d.seed}, {d.distribution} PSPI, palsy on {d.palsy_fraction:.0%} of subjects, "
-                         f"{layout or d.layout} layout"),
-            notes=["Trained on synthetic, computer-drawn faces only: a demonstration, not a clinical model.",
+                         f"{layout or d.layout} layout{real_note}"),
+            notes=["Trained on synthetic, computer-drawn faces and on warp-edited photos of a few "
+                   "people not in pain (skimage and LFW samples): a demonstration, not a clinical model.",
                    "Research software, not a medical device."],
             command=command,
         )

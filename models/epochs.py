@@ -27,6 +27,9 @@ def loss_function(task: str, outputs: int) -> Callable[[torch.Tensor, torch.Tens
         return lambda out, y: F.mse_loss(out[:, 0], y)
     if outputs == 1:
         return lambda out, y: F.binary_cross_entropy_with_logits(out[:, 0], y)
+    if task == "side" and outputs == 2:
+        # soft targets: y is the probability of class 1 (0 or 1, or 0.5 for a face without palsy)
+        return lambda out, y: F.cross_entropy(out, torch.stack([1.0 - y, y], dim=1))
     return lambda out, y: F.cross_entropy(out, y.long())
 
 
@@ -42,7 +45,8 @@ def _batches(n: int, batch_size: int, generator: torch.Generator | None) -> list
 def train_one_epoch(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, spec: InputSpec,
                     task: str, optimizer: torch.optim.Optimizer, *, batch_size: int,
                     generator: torch.Generator,
-                    use_augmentation: bool = True, device: torch.device | str = "cpu",
+                    use_augmentation: bool = True, randomise: bool = False,
+                    device: torch.device | str = "cpu",
                     progress: bool = False, desc: str = "train", bf16: bool = False) -> float:
     """One pass over shuffled batches; returns the mean training loss.
 
@@ -59,7 +63,7 @@ def train_one_epoch(model: nn.Module, images: torch.Tensor, targets: torch.Tenso
     for index in tqdm(batches, desc=desc, unit="batch", leave=False, disable=not progress):
         x, y = images[index], targets[index]
         if use_augmentation:
-            x, y = augment(x, y, task, generator)
+            x, y = augment(x, y, task, generator, randomise=randomise)
         x = normalise(x, spec)
         x = x.to(device, memory_format=torch.channels_last)
         y = y.to(device)

@@ -32,6 +32,17 @@ def synthetic_manifest(root: Path) -> dict[str, Any] | None:
     return None
 
 
+def _extra_manifest(root: Path) -> dict[str, Any] | None:
+    """The manifest of an extra training folder (synthetic or real-photo edits), without long lists."""
+    for folder in (root, root.parent):
+        for name in ("synth_manifest.json", "realedit_manifest.json"):
+            path = folder / name
+            if path.is_file():
+                data = json.loads(path.read_text(encoding="utf-8"))
+                return {k: v for k, v in data.items() if not isinstance(v, list) or len(v) < 60}
+    return None
+
+
 def make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: dict[str, Any],
                records: list[Any], listing: str, split: Any, train_data: PreparedData,
                val_data: PreparedData, metrics: dict[str, Any], history: list[dict[str, Any]]) -> ModelCard:
@@ -68,6 +79,10 @@ def make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: d
         training_data=json_safe({
             "description": description,
             "root": str(config.data),
+            "extra_roots": [str(p) for p in config.extra_data],
+            "extra_manifests": [_extra_manifest(p) for p in config.extra_data],
+            "landmarks": ("dlib fitted to every image, as on a photo" if config.landmarks == "detect"
+                          else "the dataset's landmark files where present, else dlib"),
             "layout": layout,
             "records": len(records),
             "subjects": subjects,

@@ -35,6 +35,7 @@ from models.registry import SIDE_CLASSES
 from models.train_config import TrainConfig, TrainingError
 
 CACHE_VERSION = 2
+NO_CLEAR_SIDE = 0.5  # side target of a face without palsy: even odds (see TrainConfig.side_no_palsy)
 
 
 def _stamp(path: Path) -> list[int]:
@@ -87,8 +88,15 @@ def load_records(config: TrainConfig) -> tuple[list[Any], str, dict[str, Any]]:
         options["side_convention"] = config.side_convention
     if layout in ("half_face", "unbc"):
         options["missing_labels"] = "skip"
-    records = load_any(config.data, layout=layout, **options)
+    records = list(load_any(config.data, layout=layout, **options))
     notes = dict(getattr(records, "notes", {}))
+    for extra in config.extra_data:
+        more = load_any(extra, layout=layout, **options)
+        clash = {r.subject for r in more} & {r.subject for r in records}
+        if clash:
+            raise TrainingError(f"{extra} repeats subjects of the other training folders "
+                                f"({sorted(clash)[:3]}): name subjects uniquely across folders")
+        records += list(more)
     usable = [r for r in records if target_of(r, config) is not None]
     if not usable:
         raise TrainingError(
@@ -105,7 +113,10 @@ def target_of(record: Any, config: TrainConfig) -> float | None:
     """The numeric target of a record for the task, or None when the record has no label for it."""
     if config.task == "side":
         side = record.affected_side if isinstance(record, SideRecord) else getattr(record, "palsy_side", None)
-        return None if side is None else float(SIDE_CLASSES.index(side))
+        if side is None:
+            even = config.side_no_palsy == "even" and hasattr(record, "palsy_side")
+            return NO_CLEAR_SIDE if even else None
+        return float(SIDE_CLASSES.index(side))
     if isinstance(record, BinaryPainRecord):
         return float(record.pain) if config.task == "pain_binary" else None
     pspi = getattr(record, "pspi", None)
@@ -151,18 +162,18 @@ Analyse = Callable[..., Any]
 
 
 def sample_images(record: Any, halves: Sequence[Side | None], spec: InputSpec, *, analyse: Analyse,
-                  on_no_face: str = "error") -> list[np.ndarray]:
+                  on_no_face: str = "error", landmarks: str = "file") -> list[np.ndarray]:
     """Fitted uint8 ``(H, W, 3)`` inputs of one record, one per entry of ``halves`` (None = whole face).
 
     Half-face files are read and made canonical directly; full-face images go through ``analyse``
-    (``faces.analyse``), with the record's own landmarks when it has them.
+    (``faces.analyse``), with the record's own landmarks when it has them and ``landmarks == "file"``.
     """
     if isinstance(record, HalfRecord):
         from data.layouts import read_image_array
 
         return [fit(canonical_half(read_image_array(record.image_path), record.side), spec)]
-    landmarks = getattr(record, "landmarks", None)
-    geometry = analyse(record.image_path, False, landmarks=landmarks, on_no_face=on_no_face)
+    given = getattr(record, "landmarks", None) if landmarks == "file" else None
+    geometry = analyse(record.image_path, False, landmarks=given, on_no_face=on_no_face)
     out = []
     for half in halves:
         source = canonical_face(geometry) if half is None else geometry.halves[half].image
@@ -171,7 +182,8 @@ def sample_images(record: Any, halves: Sequence[Side | None], spec: InputSpec, *
 
 
 def prepare(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path | None, *,
-            analyse: Analyse | None = None, on_no_face: str = "error", progress: bool = True) -> PreparedData:
+            analyse: Analyse | None = None, on_no_face: str = "error", progress: bool = True,
+            landmarks: str = "file") -> PreparedData:
     """Model inputs for ``samples`` (uint8, fitted to ``spec``), read from or written to ``cache_dir``.
 
     A record whose face cannot be found is skipped and listed in ``skipped`` (key -> reason); any other
@@ -181,7 +193,8 @@ def prepare(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path | None, 
     """
     keys = [s.key for s in samples]
     stamps = [_stamp(s.record.image_path) for s in samples]
-    identity = json.dumps([CACHE_VERSION, spec.to_dict(), on_no_face, keys, stamps])
+    identity = json.dumps([CACHE_VERSION, spec.to_dict(), on_no_face, keys, stamps]
+                          + ([landmarks] if landmarks != "file" else []))
     digest = hashlib.sha256(identity.encode()).hexdigest()
     cache_file = cache_dir / f"inputs-{digest[:20]}.npz" if cache_dir is not None else None
     if cache_file is not None and cache_file.is_file():
@@ -202,7 +215,7 @@ def prepare(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path | None, 
     for group in tqdm(by_record.values(), desc="preparing inputs", unit="image", disable=not progress):
         try:
             arrays = sample_images(group[0].record, [s.half for s in group], spec, analyse=analyse,
-                                   on_no_face=on_no_face)
+                                   on_no_face=on_no_face, landmarks=landmarks)
         except FaceInputError as err:
             for s in group:
                 skipped[s.key] = str(err)
@@ -246,5 +259,6 @@ def make_split(records: list[Any], config: TrainConfig) -> Any:
 
 
 
-__all__ = ["CACHE_VERSION", "Analyse", "PreparedData", "Sample", "expand", "listing_hash", "load_records",
+__all__ = ["CACHE_VERSION", "NO_CLEAR_SIDE", "Analyse", "PreparedData", "Sample", "expand", "listing_hash",
+           "load_records",
            "make_split", "natural_input_kind", "prepare", "sample_images", "target_of"]

@@ -78,8 +78,13 @@ def validation_metrics(task: str, outputs: torch.Tensor, targets: torch.Tensor,
     baseline = {"baseline_majority_accuracy": eval_metrics.accuracy(y, np.full_like(y, majority))}
     if task == "side":
         names = CLASS_NAMES[("side", 2)]
-        found = eval_metrics.classification_metrics(y, pred, names, score)
+        hard = (y == 0) | (y == 1)  # faces without palsy (target 0.5) have no side to get right
+        found = eval_metrics.classification_metrics(y[hard], pred[hard], names, score[hard])
         found["recall"] = {name: found["per_class"][name]["recall"] for name in names}
+        if not hard.all():
+            top = np.maximum(score[~hard], 1.0 - score[~hard])
+            found["no_palsy"] = {"n": int((~hard).sum()), "mean_top_probability": float(top.mean()),
+                                 "top_probability_p90": float(np.percentile(top, 90))}
         return {**found, **baseline}
     return {**eval_metrics.binary_metrics(y, pred, score), **baseline}
 
@@ -100,7 +105,8 @@ class RunResult:
 
 def _config_fingerprint(config: TrainConfig, listing: str, spec: InputSpec) -> str:
     keys = ("task", "arch", "split", "seed", "batch_size", "lr", "weight_decay", "scheduler", "val_fraction",
-            "folds", "fold", "outputs", "binary_threshold", "allow_leak", "augment", "epochs", "bf16")
+            "folds", "fold", "outputs", "binary_threshold", "allow_leak", "augment", "epochs", "bf16",
+            "landmarks", "side_no_palsy", "randomise")
     data = {k: getattr(config, k) for k in keys}
     data.update(listing=listing, spec=spec.to_dict(), pretrained=str(config.pretrained))
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -126,9 +132,9 @@ def run_training(config: TrainConfig, *, analyse: Analyse | None = None) -> RunR
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = out / "cache"
     train_data = prepare(expand(split.train, config, kind), spec, cache_dir, analyse=analyse,
-                         on_no_face=config.on_no_face, progress=config.progress)
+                         on_no_face=config.on_no_face, progress=config.progress, landmarks=config.landmarks)
     val_data = prepare(expand(split.val, config, kind), spec, cache_dir, analyse=analyse,
-                       on_no_face=config.on_no_face, progress=config.progress)
+                       on_no_face=config.on_no_face, progress=config.progress, landmarks=config.landmarks)
     if len(train_data.images) < 2 or len(val_data.images) < 1:
         raise TrainingError(f"Too few usable samples: {len(train_data.images)} training, "
                             f"{len(val_data.images)} validation")
@@ -160,7 +166,8 @@ def run_training(config: TrainConfig, *, analyse: Analyse | None = None) -> RunR
         started = time.perf_counter()
         train_loss = train_one_epoch(model, train_data.images, train_data.targets, spec, config.task,
                                      optimizer, batch_size=config.batch_size, generator=generator,
-                                     use_augmentation=config.augment, device=device, progress=config.progress,
+                                     use_augmentation=config.augment, randomise=config.randomise,
+                                     device=device, progress=config.progress,
                                      desc=f"epoch {epoch + 1}/{config.epochs}", bf16=config.bf16)
         seconds = time.perf_counter() - started
         val_loss, val_out = evaluate(model, val_data.images, val_data.targets, spec, config.task,

@@ -10,7 +10,7 @@ from models.registry import DEFAULT_ARCHITECTURE, check_task, default_outputs
 SPLITS = ("random", "kfold", "subject", "predefined")
 SCHEDULERS = ("cosine", "step")
 HYPERPARAMETERS = ("epochs", "batch_size", "lr", "weight_decay", "patience", "scheduler", "augment",
-                   "on_no_face", "bf16")
+                   "on_no_face", "bf16", "landmarks", "side_no_palsy", "randomise")
 
 
 class TrainingError(ValueError):
@@ -23,6 +23,14 @@ class TrainConfig:
 
     ``input_size`` is ``(height, width)``; None takes the default of the input kind (128 x 128 for
     faces, 128 x 64 for halves). ``input_kind`` None picks the task's natural input (see module doc).
+
+    ``extra_data``: more dataset folders in the same layout as ``data``, trained on together (subjects
+    must not repeat across folders). ``landmarks``: ``"file"`` uses a record's landmark file when it has
+    one, ``"detect"`` always lets dlib fit them, as on a photo at inference. ``side_no_palsy``: for the
+    side task, ``"skip"`` leaves frames without a palsy side out; ``"even"`` trains them towards 50 / 50
+    (only for datasets where a missing palsy side means "no palsy", as in the synthetic and real-edit
+    data), so the model can say that a face shows no clear affected side. ``randomise``: stronger domain
+    randomisation in training (see :func:`models.augment.augment`).
     """
 
     task: str
@@ -54,6 +62,10 @@ class TrainConfig:
     max_records: int | None = None
     threads: int | None = None
     augment: bool = True
+    extra_data: list[Path] = field(default_factory=list)
+    landmarks: str = "file"
+    side_no_palsy: str = "skip"
+    randomise: bool = False
     bf16: bool = False
     description: str = ""
     notes: list[str] = field(default_factory=list)
@@ -62,6 +74,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
+        self.extra_data = [Path(p) for p in self.extra_data]
+        if self.landmarks not in ("file", "detect"):
+            raise ValueError(f"landmarks must be 'file' or 'detect', got {self.landmarks!r}")
+        if self.side_no_palsy not in ("skip", "even"):
+            raise ValueError(f"side_no_palsy must be 'skip' or 'even', got {self.side_no_palsy!r}")
         if self.pretrained is not None:
             self.pretrained = Path(self.pretrained)
         self.arch = self.arch or DEFAULT_ARCHITECTURE.get(self.task)

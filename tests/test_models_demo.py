@@ -27,7 +27,7 @@ def _tiny_recipe() -> DemoRecipe:
         ModelRecipe("pain", "pain/unbc", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
                     patience=1, half_precision=True, role="full_face_pain"),
     ]
-    return DemoRecipe(datasets, models, seed=0, bf16=False)
+    return DemoRecipe(datasets, models, seed=0, bf16=False, real=None)
 
 
 @pytest.fixture(scope="module")

@@ -181,15 +181,26 @@ def sample_distractors(rng: np.random.Generator) -> dict[str, float]:
     return {name: float(rng.integers(1, 5)) if rng.random() < 0.16 else 0.0 for name in OTHER_AUS}
 
 
+MIXED_ZERO_SHARE = 0.4
+
+
 def sample_pspi_target(rng: np.random.Generator, distribution: str) -> int:
-    """Draw a target PSPI level: ``"unbc"`` (mostly 0, long tail) or ``"balanced"`` (uniform 0..12)."""
+    """Draw a target PSPI level: ``"unbc"`` (mostly 0, long tail), ``"balanced"`` (uniform 0..12) or
+    ``"mixed"`` (0 with probability :data:`MIXED_ZERO_SHARE`, else uniform 1..14).
+
+    ``"mixed"`` is the demo pain models' prior: a face that shows no pain is the commonest case, so a
+    face the model cannot read is not pulled towards the middle of the scale (the balanced prior's mean is
+    6), while every level up to 14 is still seen often enough to be learned.
+    """
     if distribution == "balanced":
         return int(rng.integers(0, 13))
+    if distribution == "mixed":
+        return 0 if rng.random() < MIXED_ZERO_SHARE else int(rng.integers(1, 15))
     if distribution == "unbc":
         if rng.random() < 0.65:
             return 0
         return int(min(1 + rng.geometric(0.28) - 1, 15))
-    raise ValueError(f"distribution must be 'unbc' or 'balanced', got {distribution!r}")
+    raise ValueError(f"distribution must be 'unbc', 'balanced' or 'mixed', got {distribution!r}")
 
 
 def sample_aus_for_pspi(rng: np.random.Generator, target: int) -> dict[str, float]:

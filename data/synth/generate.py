@@ -30,7 +30,7 @@ from data.synth.regions import region_masks, region_mass, sided
 from data.synth.render import FrameSpec, RenderedFace, au_change_masks
 from faces.sides import Side, describe
 
-DISTRIBUTIONS = ("unbc", "balanced")
+DISTRIBUTIONS = ("unbc", "balanced", "mixed")
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,18 @@ from data.synth.generate import (
     subject_frames,
 )
 from data.synth.render import RenderedFace, render_face
+from faces.errors import FaceInputError
 from faces.sides import Side
 
 LAYOUT_NAMES = ("unbc", "halfface", "side", "binary")
+HALVES_FROM = ("truth", "dlib")
 
 
 @dataclass(frozen=True)
 class SynthConfig:
-    """What to generate. ``layout`` is one of :data:`LAYOUT_NAMES` or ``"all"``."""
+    """What to generate. ``layout`` is one of :data:`LAYOUT_NAMES` or ``"all"``. ``halves_from`` says how
+    the half-face layout's halves are cut: ``"truth"`` (the renderer's landmarks) or ``"dlib"`` (the
+    landmarks dlib fits, as on a photo; a frame where dlib finds no face gets no halves)."""
 
     subjects: int = 10
     frames: int = 20
@@ -53,6 +57,7 @@ class SynthConfig:
     palsy_fraction: float = 0.5
     size: int = 256
     au_masks: bool = False
+    halves_from: str = "truth"
 
     def layouts(self) -> tuple[str, ...]:
         if self.layout == "all":
@@ -62,9 +67,12 @@ class SynthConfig:
         return (self.layout,)
 
 
-def cut_halves(image: np.ndarray, landmarks: np.ndarray) -> dict[Side, np.ndarray]:
+def cut_halves(image: np.ndarray, landmarks: np.ndarray | None) -> dict[Side, np.ndarray]:
     """The two half faces ``(H, W/2, 3)`` uint8 as they appear in the photo (patient-left not mirrored),
-    cut at the facial midline of the levelled face from the true landmarks by :func:`faces.analyse`."""
+    cut at the facial midline of the levelled face by :func:`faces.analyse`: from ``landmarks`` (the
+    true ones), or with None from the landmarks dlib fits, exactly as the pipeline cuts a photo.
+
+    Raises :class:`faces.errors.FaceInputError` when dlib finds no face."""
     from faces import analyse
 
     geometry = analyse(image, landmarks=landmarks)
@@ -112,12 +120,15 @@ def write_dataset(out: str | Path, config: SynthConfig, progress: bool = True) -
         raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {config.distribution!r}")
     if not 0.0 <= config.palsy_fraction <= 1.0:
         raise ValueError(f"palsy_fraction must be in [0, 1], got {config.palsy_fraction}")
+    if config.halves_from not in HALVES_FROM:
+        raise ValueError(f"halves_from must be one of {HALVES_FROM}, got {config.halves_from!r}")
     if config.subjects < 1 or config.frames < 1 or config.size < 64:
         raise ValueError("need at least 1 subject, 1 frame and a size of at least 64 pixels")
     out = Path(out)
     layouts = config.layouts()
     out.mkdir(parents=True, exist_ok=True)
     histogram: Counter[int] = Counter()
+    missed_halves: list[str] = []
     palsy_counts: Counter[str] = Counter()
     total = config.subjects * config.frames
     bar = None
@@ -144,7 +155,13 @@ def write_dataset(out: str | Path, config: SynthConfig, progress: bool = True) -
             full_face_stems.append(path.with_suffix(""))
         if "halfface" in layouts:
             root = _layout_root(out, config, "halfface")
-            halves = cut_halves(rendered.image, rendered.landmarks)
+            try:
+                halves = cut_halves(rendered.image,
+                                    None if config.halves_from == "dlib" else rendered.landmarks)
+            except FaceInputError:
+                halves = None
+                missed_halves.append(frame_id)
+        if "halfface" in layouts and halves is not None:
             path_a, path_b = write_half_face_pair(
                 root, frame_id, halves[Side.RIGHT], halves[Side.LEFT],
                 truth["pspi"][Side.RIGHT.value], truth["pspi"][Side.LEFT.value],
@@ -188,6 +205,9 @@ def write_dataset(out: str | Path, config: SynthConfig, progress: bool = True) -
         "faces": total,
         "pspi_true_histogram": {str(k): histogram[k] for k in sorted(histogram)},
         "frames_by_palsy_side": dict(sorted(palsy_counts.items())),
+        "halves_cut_from": ("landmarks dlib fitted to the render (as the pipeline cuts a photo)"
+                            if config.halves_from == "dlib" else "the renderer's true landmarks"),
+        "halves_not_written_no_face_found": missed_halves,
         "side_convention": "patient's anatomical side; the patient's right is on the image left",
     }
     _write_json(out / "synth_manifest.json", manifest)
