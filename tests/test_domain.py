@@ -187,7 +187,10 @@ def test_domain_check_to_dict_is_json() -> None:
     check = DomainCheck({"pain": RoleDistance("pain", 2.0, 100.0, 1.0, {"patient_left_half": 2.0}),
                          "side": RoleDistance("side", 0.5, 40.0, 1.0, {"face": 0.5})})
     data = json.loads(json.dumps(check.to_dict()))
-    assert data["far"] is True and data["score"] == 2.0 and data["warning"] == WARNING
+    assert data["far"] is True and data["score"] == 1.25 and data["warning"] == WARNING
     assert data["roles"]["side"]["far"] is False and data["roles"]["pain"]["percentile_in_training"] == 100.0
-    near = DomainCheck({"side": RoleDistance("side", 0.5, 40.0, 1.0)})
+    near = DomainCheck({"side": RoleDistance("side", 0.5, 40.0, 1.0),
+                        "pain": RoleDistance("pain", 1.2, 99.5, 1.0)})
+    assert near.score == pytest.approx(0.85) and not near.far
     assert near.warning is None and near.to_dict()["warning"] is None
+    assert near.to_dict()["roles"]["pain"]["far"]
