@@ -6,6 +6,10 @@
     python -m explain layers ...       (which Grad-CAM layer resolves the facial regions)
     python -m explain mirror ...       (side maps of real photos against their mirror images)
     python -m explain timing ...       (Grad-CAM time per stage against one forward pass)
+    python -m explain groundtruth ...  (explanations scored against the renderer's known causes)
+    python -m explain faithfulness ... (deletion / insertion curves against random orderings)
+    python -m explain sanity ...       (maps of trained against weight-randomised models)
+    python -m explain reports ...      (regenerate every committed report in explain/reports)
 
 The photo command assesses the photo, explains the asked stages and writes into DIR, for each
 explanation ``<stage>[_<half>]_<method>``: ``..._face.png`` (the map over the levelled face, with region
@@ -22,13 +26,15 @@ import sys
 from pathlib import Path
 
 SUBCOMMANDS = {"population": "explain.population", "bench": "explain.bench", "layers": "explain.layer_choice",
-               "mirror": "explain.mirror", "timing": "explain.timing"}
+               "mirror": "explain.mirror", "timing": "explain.timing", "groundtruth": "explain.groundtruth",
+               "faithfulness": "explain.faithfulness", "sanity": "explain.sanity",
+               "reports": "explain.regenerate"}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m explain", description="Explain one photo's assessment (heatmaps and region summary).",
-        epilog="Other commands: python -m explain population|bench|layers|mirror|timing --help",
+        epilog="Other commands: python -m explain " + "|".join(SUBCOMMANDS) + " --help",
     )
     parser.add_argument("photo", help="a face photo (JPEG, PNG, ...)")
     parser.add_argument("--method", default="gradcam", choices=("gradcam", "lime", "captum_lime"))

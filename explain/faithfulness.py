@@ -208,7 +208,7 @@ def explanation_curves(explanation: Explanation, model: LoadedModel, inputs: tor
 
 
 def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime"), *,
-             progress: bool = False) -> dict[str, Any]:
+             progress: bool = False, bundle: Any = None) -> dict[str, Any]:
     """Deletion / insertion against random orderings on ``count`` fresh synthetic faces
     (:func:`explain.groundtruth.make_case`), per method and stage (side: the true affected side; pain:
     the unaffected half): the share of faces whose deletion AUC is below the random mean (target >= 0.9)
@@ -217,7 +217,7 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     from explain.groundtruth import case_jobs, make_case
     from models.pipeline import assess, load_default_models
 
-    bundle = load_default_models()
+    bundle = bundle or load_default_models()
     explainers = {m: get_explainer(m) for m in methods}
     found: dict[str, list[Curves]] = {}
     indices: Any = range(count)
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
 
-    parser = argparse.ArgumentParser(prog="python -m explain.faithfulness",
+    parser = argparse.ArgumentParser(prog="python -m explain faithfulness",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--faces", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2026)

@@ -24,7 +24,7 @@ explanations, not the landmark fit. Rates come with 95% bootstrap intervals over
 different synthetic person, so this resamples subjects. Published figures use seed 2026, never used for
 training (the demo weights used seeds 1 and 2, tested on 99) or while developing this module (seed 7).
 
-Run: ``python -m explain.groundtruth --faces 100 --seed 2026 --out explain/reports/groundtruth.json``.
+Run: ``python -m explain groundtruth --faces 100 --seed 2026 --out explain/reports/groundtruth.json``.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def evaluate(count: int, seed: int, methods: Sequence[str] = ("gradcam", "lime")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m explain.groundtruth", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m explain groundtruth", description=__doc__.split("\n")[0])
     parser.add_argument("--faces", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--methods", nargs="+", default=["gradcam", "lime"])

@@ -222,10 +222,12 @@ def batched_gradcam(items: list[tuple[Face, Assessment]], bundle: ModelBundle,
 
 def run(data: str | Path, stage: str, method: str, out: str | Path, *, limit: int | None = None,
         layout: str | None = None, bundle: ModelBundle | None = None, frame_size: int = 128,
-        detect: bool = False, progress: bool = True, batch: int = 32, **params: Any) -> dict[str, Any]:
+        detect: bool = False, progress: bool = True, batch: int = 32, data_label: str | None = None,
+        **params: Any) -> dict[str, Any]:
     """Population heatmaps of ``stage`` by ``method`` over ``data``; writes PNGs and ``population.json``
     into ``out`` and returns the JSON content. Faces where no face is found are counted and skipped.
-    Grad-CAM runs in batches of ``batch`` faces; other methods face by face."""
+    Grad-CAM runs in batches of ``batch`` faces; other methods face by face. ``data_label`` is recorded
+    as the data's description instead of its path (e.g. the command that rendered a temporary set)."""
     from PIL import Image
 
     from faces.errors import FaceInputError
@@ -274,7 +276,8 @@ def run(data: str | Path, stage: str, method: str, out: str | Path, *, limit: in
     for name in population.groups:
         files[name] = file_name(name)
         Image.fromarray(population.picture(name)).save(target / files[name], optimize=True)
-    report = {"stage": stage, "method": method, "data": str(data), "faces": explained, "skipped": skipped,
+    report = {"stage": stage, "method": method, "data": data_label or str(data), "faces": explained,
+              "skipped": skipped,
               "frame": frame_size, "seconds_per_face_explain_and_warp": round(seconds / max(explained, 1), 4),
               "groups": population.summary(), "files": files}
     (target / "population.json").write_text(json.dumps(report, indent=1), encoding="utf-8")

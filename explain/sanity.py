@@ -136,12 +136,18 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
 
-    parser = argparse.ArgumentParser(prog="python -m explain.sanity", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m explain sanity", description=__doc__.split("\n")[0])
     parser.add_argument("--faces", type=int, default=20)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--methods", nargs="+", default=["gradcam", "lime"])
+    parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
-    print(json.dumps(evaluate(args.faces, args.seed, tuple(args.methods)), indent=1))
+    text = json.dumps(evaluate(args.faces, args.seed, tuple(args.methods)), indent=1)
+    print(text)
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
     return 0
 
 
