@@ -81,10 +81,13 @@ class Counterfactual:
         """One line per half, the edited half (or halves) first: "PSPI of the patient's right (image
         left) half: 1.2 -> 5.8 (+4.6)"."""
         order = sorted(Side, key=lambda s: (s not in self.sides, s.value))
+        scored = None if getattr(self.original, "side_outcome", None) == "no_clear_side" \
+            else self.original.unaffected_side  # transitional getattr: until the pipeline says it
         lines = []
         for side in order:
             before, after = self.before[side], self.after[side]
-            edited = "edited" if side in self.sides else "not edited"
+            edited = ("edited" if side in self.sides else "not edited") + (
+                ", the reported score" if side is scored else "")
             lines.append(f"PSPI of the {describe(side, self.original.mirrored)} half ({edited}): "
                          f"{before:.1f} -> {after:.1f} ({after - before:+.1f})")
         return lines

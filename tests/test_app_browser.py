@@ -1,5 +1,5 @@
-"""A real browser (Debian's chromium, headless) loads the dashboard, runs an example with Grad-CAM and
-finds the PSPI and the heatmaps on the page."""
+"""A real browser (Debian's chromium, headless) loads the dashboard, runs an example with Grad-CAM, finds
+the PSPI and the heatmaps on the page, and asks for a counterfactual edit."""
 
 from __future__ import annotations
 
@@ -51,8 +51,13 @@ def test_browser_runs_an_example_and_shows_pspi_and_heatmaps(tmp_path):
             page.get_by_text("deletion AUC").first.wait_for(timeout=120_000)  # faithfulness arrived
             text = page.inner_text("body")
             assert "Affected side: patient's" in text and "unaffected half" in text
-            heatmaps = page.locator("img[src*='file=']")
-            assert heatmaps.count() >= 3  # the annotated face and the two heatmaps
+            shown = page.locator("img[src*='file=']").count()
+            assert shown >= 3  # the annotated face and the two heatmaps
+            page.get_by_text("What if: the score with more of one expression").click()
+            page.get_by_role("button", name="Edit the photo and score it again").click()
+            page.get_by_text(re.compile(r"half \(edited[^)]*\): \d+\.\d -> \d+\.\d")).first.wait_for(
+                timeout=120_000)
+            assert page.locator("img[src*='file=']").count() >= shown + 2  # both faces shown
             shot = Path(os.environ.get("STROKEPAIN_SCREENSHOT", tmp_path / "dashboard.png"))
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 50_000

@@ -98,14 +98,14 @@ def test_counterfactual_edits_the_photo_last_assessed_and_rescores_both_halves(c
     assert before[scored] == pytest.approx(original["pspi"]["unaffected_half"], abs=1e-3)
     assert max(after[k] - before[k] for k in before) > 0.5  # narrowed lids raise the score
     assert all(0.0 <= v <= 16.0 for v in after.values())
-    assert "PSPI of the patient's left (image right) half (edited): " in text and " -> " in text
+    assert f"PSPI of the {original['scored_half']['description']} half (edited, the reported score): " in text
     assert len(images) == 2
     assert images[1]["caption"].startswith("Edited: AU6/7 lid narrowing at strength 1.00")
     shown = [np.asarray(Image.open(item["image"])) for item in images]
     assert shown[0].shape == shown[1].shape and np.abs(shown[0].astype(int) - shown[1]).mean() > 0.5
     text, images, data = client.predict("AU4", "left", 0.5, api_name="/counterfactual")
     assert data["edit"]["sides"] == ["left"] and data["edit"]["action_units"] == {"AU4": 2.5}
-    assert "(not edited)" in text and "patient's right" in text
+    assert "half (not edited" in text and "patient's right" in text
     refused, images, data = client.predict("AU4", "left", 1.5, api_name="/counterfactual")
     assert "strength must lie from 0 to 1" in refused and not images and data is None
 
