@@ -229,3 +229,23 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_counterfactual_requests_get_their_own_messages(astronaut_view):
+    assert handlers.counterfactual(None).message == handlers.NO_RESULT_MESSAGE
+    result = astronaut_view.result
+    assert "action-unit group 'AU99' is not one of" in handlers.counterfactual(result, "AU99").message
+    assert "side to edit 'middle' is not one of" in handlers.counterfactual(result, "AU4", "middle").message
+    assert "must be a number" in handlers.counterfactual(result, "AU4", "both", "lots").message
+    assert "must lie from 0 to 1" in handlers.counterfactual(result, "AU4", "both", -0.1).message
+    assert result.counterfactual is None  # nothing was made
+
+
+def test_counterfactual_at_strength_zero_leaves_the_photo_and_its_scores(astronaut_view):
+    result = astronaut_view.result
+    view = handlers.counterfactual(result, "AU43 eye closure", "Patient's left", 0.0)
+    assert view.message == "" and view.data["edit"]["action_units"] == {"AU43": 0.0}
+    np.testing.assert_array_equal(view.images[0][0], view.images[1][0])  # no edit: the same face
+    assert view.data["change"] == {"patient_left": 0.0, "patient_right": 0.0}
+    assert "the patient's left (image right)" in view.text and "(edited, the reported score)" in view.text
+    assert result.counterfactual is not None and result.photo is not None
