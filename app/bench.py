@@ -2,7 +2,8 @@
 
 Serves the dashboard on 127.0.0.1 in this process, then times ``gradio_client`` calls of the ``/assess``
 endpoint (upload, face stage, both models, explanations of both stages, everything sent back) with
-Grad-CAM and with LIME, on the bundled synthetic examples and the astronaut portrait. ``--clients N``
+Grad-CAM and with LIME, on the bundled synthetic examples and the astronaut portrait, and of the
+``/counterfactual`` endpoint (the photo last assessed, edited in memory and assessed again). ``--clients N``
 runs N clients at once (each with its own session) to show queueing. Prints median, p95, min and max.
 """
 
@@ -53,6 +54,35 @@ def round_trips(url: str, photos: list[Path], method: str, repeats: int, clients
         return [t for times in pool.map(one_client, range(clients)) for t in times]
 
 
+COUNTERFACTUALS = (("AU4 brow lowering", "Both sides"), ("AU6/7 lid narrowing", "Patient's left"),
+                   ("AU9/10 upper-lip raise", "Patient's right"), ("AU43 eye closure", "Both sides"))
+
+
+def counterfactual_trips(url: str, photos: list[Path], repeats: int) -> list[float]:
+    """Seconds per ``/counterfactual`` call (one client; each photo assessed once, without timing)."""
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)
+    times = []
+    for i in range(repeats):
+        if i % len(COUNTERFACTUALS) == 0:
+            photo = photos[(i // len(COUNTERFACTUALS)) % len(photos)]
+            client.predict(handle_file(str(photo)), False, "Decide from the photo", "none", 32,
+                           api_name="/assess")
+        group, sides = COUNTERFACTUALS[i % len(COUNTERFACTUALS)]
+        started = time.perf_counter()
+        text, _, data = client.predict(group, sides, 0.6, api_name="/counterfactual")
+        times.append(time.perf_counter() - started)
+        if data is None:
+            raise RuntimeError(f"The dashboard refused a counterfactual: {text}")
+    return times
+
+
+def _row(label: str, times: list[float]) -> None:
+    print(f"{label:<22}{statistics.median(times):>10.3f}{_percentile(times, 0.95):>8.3f}"
+          f"{min(times):>8.3f}{max(times):>8.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=12, help="calls per client and method")
@@ -78,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
             times = measured[method] = round_trips(url, photos, method, args.repeats, args.clients,
                                                    args.lime_samples)
             label = method if method == "Grad-CAM" else f"LIME ({args.lime_samples} samples)"
-            print(f"{label:<22}{statistics.median(times):>10.3f}{_percentile(times, 0.95):>8.3f}"
-                  f"{min(times):>8.3f}{max(times):>8.3f}")
+            _row(label, times)
+        times = measured["counterfactual"] = counterfactual_trips(url, photos, args.repeats)
+        _row("counterfactual", times)
     finally:
         demo.close()
     if args.json:
