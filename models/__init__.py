@@ -7,7 +7,9 @@
   from :mod:`models.train_config`, :mod:`models.samples` (records -> samples -> cached inputs),
   :mod:`models.augment`, :mod:`models.epochs` and :mod:`models.run_card`; figures by :mod:`eval.metrics`;
 - :mod:`models.pipeline`: ``assess(photo) -> Assessment``: face geometry, affected side, PSPI of the
-  unaffected half; ``load_default_models()`` reads ``models/weights/``;
+  unaffected half, from :mod:`models.networks` (jitter-averaged, mirror-consistent wrappers),
+  :mod:`models.bundle` (``load_default_models()`` reads ``models/weights/``) and :mod:`models.assessment`
+  (the result types);
 - :mod:`models.bench`: ``python -m models bench``: cold start and latency beside the earlier app's shape.
 
 Importing the package imports nothing heavy; import the module you need.

@@ -1,0 +1,164 @@
+"""What one assessment found: the result types of :func:`models.pipeline.assess` and their JSON form.
+
+:class:`Assessment` carries the face geometry and the exact model inputs (:class:`ModelInputs`), so
+explanations need not recompute anything; :class:`PainScores` holds the PSPI per half and for the full
+face, clamped to the scale's range by :func:`clamp_pspi`. Every side is a patient side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from data.records import PSPI_MAX, PSPI_MIN
+from faces.sides import Side, describe
+from faces.types import FaceGeometry, HalfFace
+
+RESEARCH_NOTE = "Research use only, not a medical device."
+DEMO_NOTE = ("Demo weights trained on synthetic, computer-drawn faces, not on patients: research use only, "
+             "not a medical device.")
+
+
+class AssessmentError(ValueError):
+    """The assessment cannot be made as asked (e.g. no side model and no override); says what to do."""
+
+
+def clamp_pspi(value: float) -> float:
+    """A PSPI prediction clamped to the scale's range [0, 16]."""
+    return float(min(max(value, PSPI_MIN), PSPI_MAX))
+
+
+@dataclass(frozen=True)
+class PainScores:
+    """PSPI in [0, 16] (clamped) for the unaffected half, the affected half and the full face.
+
+    ``full_face_source`` is ``"model"`` when a full-face pain model scored the whole face, otherwise
+    ``"mean_of_halves"`` (the mean of the two half scores). ``raw`` holds the unclamped model outputs.
+    """
+
+    unaffected_half: float
+    affected_half: float
+    full_face: float
+    full_face_source: str
+    raw: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """The exact normalised tensors the models saw (CPU, float32).
+
+    ``side``: ``(1, 3, H, W)`` canonical face crop (patient's right on the image left) or None without a
+    side model. ``halves``: per patient side, ``(1, 3, H, W)`` canonical half (looks like a patient-right
+    half). ``full_face``: ``(1, 3, H, W)`` or None without a full-face pain model.
+    """
+
+    side: torch.Tensor | None
+    halves: Mapping[Side, torch.Tensor]
+    full_face: torch.Tensor | None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything one assessment found, with the geometry and inputs explanations need.
+
+    Sides are patient sides. ``side_probabilities`` (patient-left / patient-right affected) come from the
+    side model and are kept when a clinician overrides the side; ``side_source`` is ``"model"``,
+    ``"override"`` or ``"geometry"`` (no side model: the asymmetry measures decided). ``asymmetry_side``
+    is where the geometric measures point (None when inconclusive). ``timings_ms`` has one entry per step.
+    """
+
+    geometry: FaceGeometry
+    affected_side: Side
+    side_source: str
+    side_probabilities: Mapping[Side, float] | None
+    side_model_choice: Side | None
+    asymmetry_side: Side | None
+    pspi: PainScores
+    inputs: ModelInputs
+    timings_ms: Mapping[str, float]
+    warnings: tuple[str, ...]
+    models: Mapping[str, str]
+
+    @property
+    def mirrored(self) -> bool:
+        return self.geometry.mirrored
+
+    @property
+    def unaffected_side(self) -> Side:
+        """The patient side that was scored (the opposite of the affected side)."""
+        return self.affected_side.opposite
+
+    @property
+    def scored_side(self) -> Side:
+        return self.unaffected_side
+
+    @property
+    def unaffected_half(self) -> HalfFace:
+        """The half the PSPI was taken from: ``geometry.halves[unaffected_side]``."""
+        return self.geometry.halves[self.unaffected_side]
+
+    @property
+    def affected_half(self) -> HalfFace:
+        return self.geometry.halves[self.affected_side]
+
+    @property
+    def geometry_agrees(self) -> bool | None:
+        """Whether the asymmetry measures point to the side model's choice (None if either is missing)."""
+        if self.side_model_choice is None or self.asymmetry_side is None:
+            return None
+        return self.asymmetry_side is self.side_model_choice
+
+    def describe(self, side: Side) -> str:
+        """E.g. "patient's left (image right)" for this photo's mirroring."""
+        return describe(side, self.mirrored)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary with plainly named fields (no pixels)."""
+        def side_entry(side: Side | None) -> dict[str, str] | None:
+            return None if side is None else {"side": side.value, "description": self.describe(side)}
+
+        probabilities = None if self.side_probabilities is None else {
+            "patient_left": float(self.side_probabilities[Side.LEFT]),
+            "patient_right": float(self.side_probabilities[Side.RIGHT]),
+        }
+        asymmetry = self.geometry.asymmetry
+        return {
+            "affected_side": side_entry(self.affected_side),
+            "unaffected_side": side_entry(self.unaffected_side),
+            "scored_half": side_entry(self.scored_side),
+            "side_source": self.side_source,
+            "side_probabilities": probabilities,
+            "side_probabilities_meaning": "probability that this patient side is the affected one",
+            "side_model_choice": side_entry(self.side_model_choice),
+            "pspi": {
+                "unaffected_half": round(self.pspi.unaffected_half, 4),
+                "affected_half": round(self.pspi.affected_half, 4),
+                "full_face": round(self.pspi.full_face, 4),
+                "full_face_source": self.pspi.full_face_source,
+                "range": [PSPI_MIN, PSPI_MAX],
+            },
+            "asymmetry": {
+                "points_to": side_entry(asymmetry.points_to),
+                "agrees_with_side_model": self.geometry_agrees,
+                "index": round(float(asymmetry.index), 4),
+                "measures": [
+                    {"name": m.name, "value": round(float(m.value), 4), "points_to": side_entry(m.points_to),
+                     "description": m.description}
+                    for m in asymmetry.measures
+                ],
+                "units": "fraction of the inter-ocular distance; > 0 points to the patient's left",
+            },
+            "mirrored": self.mirrored,
+            "face": {"faces_found": self.geometry.n_faces, "landmark_source": self.geometry.landmark_source,
+                     "roll_degrees": round(float(self.geometry.roll_degrees), 2)},
+            "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
+            "warnings": list(self.warnings),
+            "models": dict(self.models),
+        }
+
+
+__all__ = ["DEMO_NOTE", "RESEARCH_NOTE", "Assessment", "AssessmentError", "ModelInputs", "PainScores",
+           "clamp_pspi"]
