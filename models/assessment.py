@@ -16,6 +16,7 @@ import torch
 from data.records import PSPI_MAX, PSPI_MIN
 from faces.sides import Side, describe
 from faces.types import FaceGeometry, HalfFace
+from models.domain import DomainCheck
 
 RESEARCH_NOTE = "Research use only, not a medical device."
 DEMO_NOTE = ("Demo weights trained on synthetic, computer-drawn faces, not on patients: research use only, "
@@ -68,6 +69,8 @@ class Assessment:
     side model and are kept when a clinician overrides the side; ``side_source`` is ``"model"``,
     ``"override"`` or ``"geometry"`` (no side model: the asymmetry measures decided). ``asymmetry_side``
     is where the geometric measures point (None when inconclusive). ``timings_ms`` has one entry per step.
+    ``domain`` says how far the model inputs lie from the models' training inputs (:mod:`models.domain`;
+    None when no model card carries statistics).
     """
 
     geometry: FaceGeometry
@@ -81,6 +84,7 @@ class Assessment:
     timings_ms: Mapping[str, float]
     warnings: tuple[str, ...]
     models: Mapping[str, str]
+    domain: DomainCheck | None = None
 
     @property
     def mirrored(self) -> bool:
@@ -156,6 +160,7 @@ class Assessment:
                      "roll_degrees": round(float(self.geometry.roll_degrees), 2)},
             "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
             "warnings": list(self.warnings),
+            "domain": None if self.domain is None else self.domain.to_dict(),
             "models": dict(self.models),
         }
 

@@ -43,6 +43,7 @@ from models.bundle import (
     load_default_models,
     role_of,
 )
+from models.domain import check_domain
 from models.networks import JITTER_PX, JitterAveraged, MirrorConsistentSide, deployed, raw_network
 from models.preprocess import face_tensor, half_tensor
 from models.registry import SIDE_CLASSES
@@ -182,6 +183,12 @@ def assess(
                         "shows the whole face.")
     if geometry.n_faces > 1:
         warnings.append(f"{geometry.n_faces} faces were found; the largest was assessed.")
+    inputs = ModelInputs(side_input, half_inputs, full_input)
+    t = time.perf_counter()
+    domain = check_domain(bundle, inputs)
+    timings["domain"] = (time.perf_counter() - t) * 1000.0
+    if domain is not None and domain.warning:
+        warnings.append(domain.warning)
     if any(m.trained_on_synthetic for m in bundle.loaded().values()):
         warnings.append(DEMO_NOTE)
     else:
@@ -195,7 +202,8 @@ def assess(
         side_model_choice=model_choice,
         asymmetry_side=asymmetry_side,
         pspi=PainScores(unaffected, affected_score, full_face, full_source, raw),
-        inputs=ModelInputs(side_input, half_inputs, full_input),
+        inputs=inputs,
+        domain=domain,
         timings_ms=timings,
         warnings=tuple(warnings),
         models={role: m.describe() for role, m in bundle.loaded().items()},

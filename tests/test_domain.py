@@ -194,3 +194,31 @@ def test_domain_check_to_dict_is_json() -> None:
     assert near.score == pytest.approx(0.85) and not near.far
     assert near.warning is None and near.to_dict()["warning"] is None
     assert near.to_dict()["roles"]["pain"]["far"]
+
+
+@pytest.fixture(scope="module")
+def face() -> tuple[np.ndarray, np.ndarray]:
+    from data.synth import FrameSpec, render_face, sample_identity
+
+    rendered = render_face(FrameSpec(identity=sample_identity(7), size=160))
+    return rendered.image, rendered.landmarks
+
+
+def test_assess_carries_the_domain_check_in_its_json(face) -> None:
+    from models.pipeline import assess
+
+    image, landmarks = face
+    plain = _bundle(_card())
+    result = assess(image, models=plain, landmarks=landmarks)
+    assert result.domain is None and result.to_dict()["domain"] is None and WARNING not in result.warnings
+    card = _card()
+    card.domain = fit_domain(plain.pain.network, _images(np.random.default_rng(9), 60), SPEC,
+                             architecture="simple_cnn")
+    fitted = type(plain)(pain=type(plain.pain)("pain", plain.pain.model, card), side=plain.side)
+    result = assess(image, models=fitted, landmarks=landmarks)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert set(data["domain"]["roles"]) == {"pain"}
+    expected = check_domain(fitted, result.inputs)
+    assert data["domain"]["score"] == round(expected.score, 4)
+    assert expected.far and data["domain"]["far"] and WARNING in result.warnings
+    assert "domain" in result.timings_ms
