@@ -4,9 +4,10 @@
 convolutional stage (:attr:`models.registry.Architecture.cam_layer`, the Grad-CAM layer), averaged over
 its spatial positions, caught by a forward hook. For ResNet18, MobileNetV2 and EfficientNet-B0 that is
 exactly the input of the final linear layer (512 or 1280 global-pooled features); for our small CNNs it
-is the 128 global-pooled channels of the third block, before the dense head (whose hidden units, trained
-only to tell sides or scores apart, keep little of what a picture looks like; the side CNN's 4 x 4 grid is
-pooled to one cell). An unknown architecture name, or a stage whose output is not a 4-d map, raises.
+is the 128 global-pooled channels of the third block, before the dense head (the side CNN's 4 x 4 grid
+pooled to one cell). The dense head's hidden units were tried first: for the side CNN they told synthetic
+from real development photos at chance level (AUROC 0.54), the pooled channels at 0.91. An unknown
+architecture name, or a stage whose output is not a 4-d map, raises.
 
 **Statistics** (:func:`fit_domain`), compact enough for the model card: the features' mean, their top
 ``k`` principal axes (default 16) with their variances, and one residual variance for everything outside
