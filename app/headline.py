@@ -52,6 +52,16 @@ def cross_check(data: dict[str, Any]) -> str:
     return f"points to the {asym['points_to']['description']}{verdict}"
 
 
+def domain_line(data: dict[str, Any]) -> str:
+    """How far the photo lies from the faces the models learned from, in words ("" without statistics)."""
+    domain = data.get("domain")
+    if not domain:
+        return ""
+    where = "**far from**" if domain["far"] else "within the range of"
+    return (f"Domain check: this photo lies {where} the faces the models learned from "
+            f"(score {domain['score']:.2f}; above 1 = far).")
+
+
 def _reading_note(data: dict[str, Any]) -> str:
     return ", **relative to the rest photo** (0 = as at rest)" if relative(data) else ""
 
@@ -90,8 +100,9 @@ def _side_decision(data: dict[str, Any]) -> list[str]:
             chosen = data["side_model_choice"]
             lines.append(probabilities + ("" if data["side_source"] == "model"
                                           else f" (it chose the {chosen['description']})"))
+    domain = domain_line(data)
     return [*lines, "", f"Geometric cross-check: {cross_check(data).replace('disagrees', '**disagrees**')}.",
-            ""]
+            "", *([domain, ""] if domain else [])]
 
 
 def _comparison_table(data: dict[str, Any]) -> list[str]:
@@ -140,6 +151,6 @@ def result_paragraphs(data: dict[str, Any]) -> list[str]:
                 f"({SIDE_SOURCES[data['side_source']]}).",
                 f"For comparison: affected half {pspi['affected_half']:.1f}, full face "
                 f"{pspi['full_face']:.1f} ({pspi['full_face_source'].replace('_', ' ')})."]
-    probabilities = _probabilities(data)
+    probabilities, domain = _probabilities(data), domain_line(data).replace("**", "")
     return [*text, *([probabilities + "."] if probabilities else []),
-            f"Geometric cross-check: {cross_check(data)}."]
+            f"Geometric cross-check: {cross_check(data)}.", *([domain] if domain else [])]
