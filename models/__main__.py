@@ -109,6 +109,8 @@ def _add_assess(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", type=Path, help="folder of model checkpoints (default: models/weights)")
     p.add_argument("--on-no-face", choices=("error", "template"), default="error",
                    help="no face detected: stop (error) or use template landmarks (pre-cropped faces)")
+    p.add_argument("--reference", type=Path,
+                   help="a neutral photo of the same person at rest: scores are read relative to it")
 
 
 def _assess(args: argparse.Namespace) -> int:
@@ -119,7 +121,7 @@ def _assess(args: argparse.Namespace) -> int:
     try:
         bundle = load_default_models(args.weights)
         result = assess(args.photo, side=args.side or "auto", mirrored=args.mirrored, models=bundle,
-                        on_no_face=args.on_no_face)
+                        on_no_face=args.on_no_face, reference=args.reference)
     except (FaceInputError, AssessmentError, MissingWeightsError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -130,9 +132,16 @@ def _assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _half_name(key: str) -> str:
+    return "patient's " + key.split("_", 1)[1]
+
+
 def format_assessment(data: dict) -> str:
     """Readable lines for an assessment's :meth:`~models.pipeline.Assessment.to_dict`."""
     source = {"model": "side model", "override": "set by hand", "geometry": "geometric asymmetry"}
+    affected = data["affected_side"]["description"]
+    if data.get("side_outcome") == "no_clear_side":
+        affected = f"NO CLEAR AFFECTED SIDE (tentatively the {affected}; set it by hand)"
     probabilities = data["side_probabilities"]
     detail = ""
     if probabilities:
@@ -141,15 +150,29 @@ def format_assessment(data: dict) -> str:
     asym = data["asymmetry"]
     points = asym["points_to"]["description"] if asym["points_to"] else "no clear side"
     pspi = data["pspi"]
+    reference = data.get("reference")
     full = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
     lines = [
-        f"Affected side: {data['affected_side']['description']} ({source[data['side_source']]}){detail}",
+        f"Affected side: {affected} ({source[data['side_source']]}){detail}",
         f"Scored half (unaffected): {data['scored_half']['description']}",
         f"Geometric asymmetry points to: {points} (index {asym['index']:.3f})",
         f"PSPI (0-16): unaffected half {pspi['unaffected_half']:.2f} | affected half "
-        f"{pspi['affected_half']:.2f} | full face {pspi['full_face']:.2f} ({full})",
-        "Timings (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in data["timings_ms"].items() if "." not in k),
+        f"{pspi['affected_half']:.2f} | full face {pspi['full_face']:.2f} ({full})"
+        + (", read relative to the reference (rest) photo" if reference else ""),
     ]
+    if data.get("half_scores"):
+        lines.append("PSPI per half: " + " | ".join(f"{_half_name(k)} {v:.2f}"
+                                                     for k, v in data["half_scores"].items()))
+    if reference:
+        network = reference["network_pspi"]
+        lines.append("Without the reference: " + " | ".join(
+            f"{k.replace('_', ' ')} {network['absolute'][k]:.2f} (at rest {network['rest'][k]:.2f})"
+            for k in ("patient_left", "patient_right", "full_face")))
+    for key, estimate in (data.get("landmark_estimate") or {}).items():
+        aus = ", ".join(f"{k} {v:.1f}" for k, v in estimate["aus"].items())
+        lines.append(f"Landmark estimate, {_half_name(key)}: PSPI {estimate['pspi']:.2f} ({aus})")
+    lines.append("Timings (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in data["timings_ms"].items()
+                                              if "." not in k))
     lines += [f"Note: {w}" for w in data["warnings"]]
     return "\n".join(lines)
 

@@ -3,6 +3,14 @@
 :class:`Assessment` carries the face geometry and the exact model inputs (:class:`ModelInputs`), so
 explanations need not recompute anything; :class:`PainScores` holds the PSPI per half and for the full
 face, clamped to the scale's range by :func:`clamp_pspi`. Every side is a patient side.
+
+Side outcomes (:data:`SIDE_OUTCOMES`): ``"affected_side_found"`` (the side model, or the asymmetry measures
+when no side model is loaded, named a side clearly), ``"no_clear_side"`` (the side model's top probability
+was below the clear threshold: ``affected_side`` holds its tentative choice, both halves are scored and
+shown, and the clinician is asked to set the side) and ``"set_by_hand"`` (a clinician's override).
+
+With a neutral reference photo of the same person, :class:`ReferenceReading` keeps the absolute scores of
+the photo and of the rest face; the reported PSPI (``pspi``, ``half_scores``) is then the relative one.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Any
 import torch
 
 from data.records import PSPI_MAX, PSPI_MIN
+from faces.au_proxy import HalfPainEstimate
 from faces.sides import Side, describe
 from faces.types import FaceGeometry, HalfFace
 from models.domain import DomainCheck
@@ -23,8 +32,16 @@ DEMO_NOTE = ("Demo weights trained on synthetic, computer-drawn faces, not on pa
              "not a medical device.")
 
 
+#: What :attr:`Assessment.side_outcome` can be (see the module docstring).
+SIDE_OUTCOMES = ("affected_side_found", "no_clear_side", "set_by_hand")
+
+
 class AssessmentError(ValueError):
     """The assessment cannot be made as asked (e.g. no side model and no override); says what to do."""
+
+
+class ReferencePhotoError(AssessmentError):
+    """The neutral reference photo cannot be used (no face in it, unreadable); the message names it."""
 
 
 def clamp_pspi(value: float) -> float:
@@ -45,6 +62,53 @@ class PainScores:
     full_face: float
     full_face_source: str
     raw: Mapping[str, float] = field(default_factory=dict)
+
+
+def _sided(values: Mapping[Side, float]) -> dict[str, float]:
+    return {f"patient_{side.value}": round(float(values[side]), 4) for side in (Side.LEFT, Side.RIGHT)}
+
+
+def _estimates(values: Mapping[Side, HalfPainEstimate]) -> dict[str, Any]:
+    return {f"patient_{side.value}": values[side].to_dict() for side in (Side.LEFT, Side.RIGHT)}
+
+
+@dataclass(frozen=True)
+class ReferenceReading:
+    """Scores read against a neutral (rest) photo of the same person.
+
+    Network PSPI per patient half and for the full face: ``absolute`` (this photo), ``rest`` (the rest
+    photo) and ``relative`` = clamp(absolute - rest), all clamped to [0, 16]. ``landmark_rest`` is the
+    landmark estimate of the rest face and ``landmark_relative`` the estimate read against it (proxies'
+    change from rest added to a neutral synthetic face, see :mod:`models.reference`).
+    ``roll_difference_degrees`` is this photo's head roll minus the rest photo's; ``size_ratio`` this
+    face's inter-ocular distance in pixels over the rest face's.
+    """
+
+    absolute_halves: Mapping[Side, float]
+    rest_halves: Mapping[Side, float]
+    relative_halves: Mapping[Side, float]
+    absolute_full_face: float
+    rest_full_face: float
+    relative_full_face: float
+    landmark_rest: Mapping[Side, HalfPainEstimate]
+    landmark_relative: Mapping[Side, HalfPainEstimate]
+    roll_difference_degrees: float
+    size_ratio: float
+    rest_geometry: FaceGeometry | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network_pspi": {
+                "absolute": _sided(self.absolute_halves) | {"full_face": round(self.absolute_full_face, 4)},
+                "rest": _sided(self.rest_halves) | {"full_face": round(self.rest_full_face, 4)},
+                "relative": _sided(self.relative_halves) | {"full_face": round(self.relative_full_face, 4)},
+                "relative_meaning": "clamp(photo - rest) to [0, 16], per patient half and for the full face",
+            },
+            "landmark_estimate_rest": _estimates(self.landmark_rest),
+            "landmark_estimate_relative": _estimates(self.landmark_relative),
+            "roll_difference_degrees": round(float(self.roll_difference_degrees), 2),
+            "size_ratio": round(float(self.size_ratio), 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -69,6 +133,12 @@ class Assessment:
     side model and are kept when a clinician overrides the side; ``side_source`` is ``"model"``,
     ``"override"`` or ``"geometry"`` (no side model: the asymmetry measures decided). ``asymmetry_side``
     is where the geometric measures point (None when inconclusive). ``timings_ms`` has one entry per step.
+
+    ``side_outcome`` is one of :data:`SIDE_OUTCOMES`; with ``"no_clear_side"`` ``affected_side`` is the
+    side model's tentative choice. ``half_scores`` is the reported PSPI (clamped) of each patient half,
+    always both. ``landmark_estimate`` is the landmark pain estimate (:mod:`faces.au_proxy`) of both halves,
+    read against the rest face when a reference was given. ``reference`` holds the reading against a
+    neutral photo (None without one); then ``pspi`` and ``half_scores`` are relative to it.
     ``domain`` says how far the model inputs lie from the models' training inputs (:mod:`models.domain`;
     None when no model card carries statistics).
     """
@@ -84,7 +154,21 @@ class Assessment:
     timings_ms: Mapping[str, float]
     warnings: tuple[str, ...]
     models: Mapping[str, str]
+    side_outcome: str = "affected_side_found"
+    half_scores: Mapping[Side, float] = field(default_factory=dict)
+    landmark_estimate: Mapping[Side, HalfPainEstimate] = field(default_factory=dict)
+    reference: ReferenceReading | None = None
     domain: DomainCheck | None = None
+
+    @property
+    def clear_side(self) -> bool:
+        """False when the photo showed no clear affected side (the side is tentative)."""
+        return self.side_outcome != "no_clear_side"
+
+    @property
+    def pspi_reading(self) -> str:
+        """``"relative_to_reference"`` with a neutral reference photo, else ``"absolute"``."""
+        return "absolute" if self.reference is None else "relative_to_reference"
 
     @property
     def mirrored(self) -> bool:
@@ -134,6 +218,7 @@ class Assessment:
             "unaffected_side": side_entry(self.unaffected_side),
             "scored_half": side_entry(self.scored_side),
             "side_source": self.side_source,
+            "side_outcome": self.side_outcome,
             "side_probabilities": probabilities,
             "side_probabilities_meaning": "probability that this patient side is the affected one",
             "side_model_choice": side_entry(self.side_model_choice),
@@ -144,6 +229,10 @@ class Assessment:
                 "full_face_source": self.pspi.full_face_source,
                 "range": [PSPI_MIN, PSPI_MAX],
             },
+            "pspi_reading": self.pspi_reading,
+            "half_scores": _sided(self.half_scores) if self.half_scores else None,
+            "landmark_estimate": _estimates(self.landmark_estimate) if self.landmark_estimate else None,
+            "reference": None if self.reference is None else self.reference.to_dict(),
             "asymmetry": {
                 "points_to": side_entry(asymmetry.points_to),
                 "agrees_with_side_model": self.geometry_agrees,
@@ -165,5 +254,5 @@ class Assessment:
         }
 
 
-__all__ = ["DEMO_NOTE", "RESEARCH_NOTE", "Assessment", "AssessmentError", "ModelInputs", "PainScores",
-           "clamp_pspi"]
+__all__ = ["DEMO_NOTE", "RESEARCH_NOTE", "SIDE_OUTCOMES", "Assessment", "AssessmentError", "ModelInputs",
+           "PainScores", "ReferencePhotoError", "ReferenceReading", "clamp_pspi"]

@@ -15,6 +15,7 @@ types). This module re-exports their public names, so ``from models.pipeline imp
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,13 @@ from faces.types import FaceGeometry
 from models.assessment import (
     DEMO_NOTE,
     RESEARCH_NOTE,
+    SIDE_OUTCOMES,
     Assessment,
     AssessmentError,
     ModelInputs,
     PainScores,
+    ReferencePhotoError,
+    ReferenceReading,
     clamp_pspi,
 )
 from models.bundle import (
@@ -44,12 +48,17 @@ from models.bundle import (
     role_of,
 )
 from models.domain import check_domain
+from models.landmark_check import DISAGREE_ABOVE, disagreement_warning, landmark_estimate
 from models.networks import JITTER_PX, JitterAveraged, MirrorConsistentSide, deployed, raw_network
 from models.preprocess import face_tensor, half_tensor
+from models.reference import read_against_reference
 from models.registry import SIDE_CLASSES
 
 #: Below this top probability the side decision is reported as uncertain.
 UNCERTAIN_BELOW = 0.65
+
+#: Below this top side probability (and with no side set by hand) the photo shows no clear affected side.
+CLEAR_ABOVE = 0.75
 
 
 def _parse_side_request(side: str | Side | None) -> Side | None:
@@ -76,6 +85,121 @@ def score_halves(loaded: LoadedModel,
     return {s: float(out[i]) for i, s in enumerate(order)}, {s: x[i:i + 1] for i, s in enumerate(order)}
 
 
+@dataclass(frozen=True)
+class _NetworkScores:
+    raw_halves: dict[Side, float]
+    half_inputs: dict[Side, torch.Tensor]
+    full_raw: float | None
+    full_input: torch.Tensor | None
+
+    @property
+    def halves(self) -> dict[Side, float]:
+        return {s: clamp_pspi(v) for s, v in self.raw_halves.items()}
+
+    @property
+    def full_face(self) -> float:
+        halves = self.halves
+        if self.full_raw is not None:
+            return clamp_pspi(self.full_raw)
+        return 0.5 * (halves[Side.LEFT] + halves[Side.RIGHT])
+
+
+@torch.no_grad()
+def _network_scores(bundle: ModelBundle, geometry: FaceGeometry, timings: dict[str, float]) -> _NetworkScores:
+    t = time.perf_counter()
+    raw_halves, half_inputs = score_halves(bundle.pain, geometry)
+    timings["pain_model"] = (time.perf_counter() - t) * 1000.0
+    full_raw, full_input = None, None
+    if bundle.full_face_pain is not None:
+        t = time.perf_counter()
+        full_input = face_tensor(geometry, bundle.full_face_pain.spec)
+        full_raw = float(bundle.full_face_pain.model(full_input.to(bundle.full_face_pain.device))[0, 0])
+        timings["full_face_model"] = (time.perf_counter() - t) * 1000.0
+    return _NetworkScores(raw_halves, half_inputs, full_raw, full_input)
+
+
+def _model_names(bundle: ModelBundle) -> dict[str, str]:
+    return {role: m.describe() for role, m in bundle.loaded().items()}
+
+
+def _rest_face(reference: Any, bundle: ModelBundle,
+               mirrored: bool) -> tuple[FaceGeometry, dict[Side, float], float]:
+    """The rest face's geometry and clamped network scores (halves, full face), from a photo or from an
+    existing assessment of it (whose scores are reused when it was made with the same models)."""
+    if isinstance(reference, Assessment):
+        rest = reference.reference
+        if dict(reference.models) == _model_names(bundle):
+            if rest is not None:
+                return reference.geometry, dict(rest.absolute_halves), rest.absolute_full_face
+            if reference.half_scores:
+                return reference.geometry, dict(reference.half_scores), reference.pspi.full_face
+        geometry = reference.geometry
+    else:
+        import faces
+        from faces.errors import FaceInputError
+
+        try:
+            geometry = faces.analyse(reference, mirrored=bool(mirrored), on_no_face="error")
+        except FaceInputError as err:
+            raise ReferencePhotoError(f"The neutral reference photo cannot be used: {err}") from err
+    scores = _network_scores(bundle, geometry, {})
+    return geometry, scores.halves, scores.full_face
+
+
+def _decide_side(override: Side | None, probabilities: dict[Side, float] | None, geometry: FaceGeometry,
+                 uncertain_below: float, clear_above: float) -> tuple[Side, str, str, list[str]]:
+    """Affected side, side source, side outcome and the warnings about the decision."""
+    mirrored = geometry.mirrored
+    asymmetry_side = geometry.asymmetry.points_to
+    model_choice = None if probabilities is None else max(SIDE_CLASSES, key=lambda s: probabilities[s])
+    warnings: list[str] = []
+    if override is not None:
+        if model_choice is not None and model_choice is not override:
+            warnings.append(f"The side was set by hand to the {describe(override, mirrored)}; the side model "
+                            f"suggested the {describe(model_choice, mirrored)} "
+                            f"(p = {probabilities[model_choice]:.2f}).")
+        return override, "override", "set_by_hand", warnings
+    if model_choice is not None:
+        top = probabilities[model_choice]
+        outcome = "affected_side_found" if top >= clear_above else "no_clear_side"
+        if outcome == "affected_side_found" and top < uncertain_below:
+            warnings.append(f"The side model is uncertain (p = {top:.2f} for the "
+                            f"{describe(model_choice, mirrored)}); check the affected side and set it by "
+                            "hand if you know it.")
+        if asymmetry_side is not None and asymmetry_side is not model_choice:
+            warnings.append(f"The geometric asymmetry measures point to the "
+                            f"{describe(asymmetry_side, mirrored)}, the side model to the "
+                            f"{describe(model_choice, mirrored)}.")
+        return model_choice, "model", outcome, warnings
+    if asymmetry_side is not None:
+        warnings.append("No side model is loaded: the affected side comes from the geometric asymmetry "
+                        "measures alone. Set the side by hand if you know it.")
+        return asymmetry_side, "geometry", "affected_side_found", warnings
+    raise AssessmentError("No side model is loaded and the face shows no clear asymmetry: give the "
+                          "affected side (left or right, the patient's side).")
+
+
+def _no_clear_side_warning(top: float, clear_above: float, scores: dict[Side, float], mirrored: bool) -> str:
+    both = " and ".join(f"{describe(s, mirrored)} {scores[s]:.1f}" for s in (Side.LEFT, Side.RIGHT))
+    return (f"The photo shows no clear affected side (the side model's strongest choice has p = {top:.2f}, "
+            f"below {clear_above:.2f}): both halves are scored and shown ({both}). If the patient had a "
+            "stroke that affects the face, set the side by hand.")
+
+
+def _face_warnings(geometry: FaceGeometry, bundle: ModelBundle) -> list[str]:
+    warnings = []
+    if geometry.landmark_source == "template":
+        warnings.append("No face was detected: the landmarks come from a template placed over the image, "
+                        "so halves and regions are approximate.")
+    elif geometry.cut_off:
+        warnings.append("The face runs past the edge of the photo, so part of it is missing: the halves "
+                        "and regions there are estimated and the scores are less reliable. Use a photo that "
+                        "shows the whole face.")
+    if geometry.n_faces > 1:
+        warnings.append(f"{geometry.n_faces} faces were found; the largest was assessed.")
+    return warnings
+
+
 def assess(
     image: Any = None,
     side: str | Side | None = "auto",
@@ -86,6 +210,8 @@ def assess(
     landmarks: np.ndarray | None = None,
     on_no_face: str = "error",
     uncertain_below: float = UNCERTAIN_BELOW,
+    clear_above: float = CLEAR_ABOVE,
+    reference: Any = None,
 ) -> Assessment:
     """Assess one photo.
 
@@ -100,12 +226,17 @@ def assess(
         landmarks: ``(68, 2)`` photo landmarks given to :func:`faces.analyse` (skips detection).
         on_no_face: ``"error"`` or ``"template"`` (see :func:`faces.analyse`; a template is warned about).
         uncertain_below: top side probability under which a warning says the side model is uncertain.
+        clear_above: top side probability under which the photo shows no clear affected side.
+        reference: a neutral (rest) photo of the same person, as anything ``image`` takes or an existing
+            :class:`Assessment` of it; its mirroring follows this photo's. Scores are then read relative to
+            it (``Assessment.reference``); the side decision stays on this photo.
 
     Returns:
         The :class:`Assessment`. PSPI values are clamped to [0, 16].
 
     Raises:
         faces.errors.FaceInputError: the photo cannot be used (message for the user).
+        ReferencePhotoError: the reference photo cannot be used (no face found in it, ...).
         AssessmentError: no side model, no override and inconclusive geometry.
     """
     started = time.perf_counter()
@@ -120,79 +251,56 @@ def assess(
         geometry = faces.analyse(image, mirrored=bool(mirrored), landmarks=landmarks, on_no_face=on_no_face)
         timings["face"] = (time.perf_counter() - started) * 1000.0
         timings.update({f"face.{k}": v for k, v in geometry.timings_ms.items() if k != "total"})
-    warnings: list[str] = []
 
     probabilities: dict[Side, float] | None = None
-    model_choice: Side | None = None
     side_input: torch.Tensor | None = None
     if bundle.side is not None:
         t = time.perf_counter()
         probabilities, side_input = side_probabilities(bundle.side, geometry)
         timings["side_model"] = (time.perf_counter() - t) * 1000.0
-        model_choice = max(SIDE_CLASSES, key=lambda s: probabilities[s])
-    asymmetry_side = geometry.asymmetry.points_to
+    affected, source, outcome, warnings = _decide_side(override, probabilities, geometry, uncertain_below,
+                                                        clear_above)
+    model_choice = None if probabilities is None else max(SIDE_CLASSES, key=lambda s: probabilities[s])
 
-    if override is not None:
-        affected, source = override, "override"
-        if model_choice is not None and model_choice is not override:
-            warnings.append(f"The side was set by hand to the {describe(override, geometry.mirrored)}; "
-                            f"the side model suggested the {describe(model_choice, geometry.mirrored)} "
-                            f"(p = {probabilities[model_choice]:.2f}).")
-    elif model_choice is not None:
-        affected, source = model_choice, "model"
-        top = probabilities[model_choice]
-        if top < uncertain_below:
-            warnings.append(f"The side model is uncertain (p = {top:.2f} for the "
-                            f"{describe(model_choice, geometry.mirrored)}); check the affected side and set "
-                            "it by hand if you know it.")
-    elif asymmetry_side is not None:
-        affected, source = asymmetry_side, "geometry"
-        warnings.append("No side model is loaded: the affected side comes from the geometric asymmetry "
-                        "measures alone. Set the side by hand if you know it.")
-    else:
-        raise AssessmentError("No side model is loaded and the face shows no clear asymmetry: give the "
-                              "affected side (left or right, the patient's side).")
-    if source == "model" and asymmetry_side is not None and asymmetry_side is not model_choice:
-        warnings.append(f"The geometric asymmetry measures point to the "
-                        f"{describe(asymmetry_side, geometry.mirrored)}, the side model to the "
-                        f"{describe(model_choice, geometry.mirrored)}.")
-
+    network = _network_scores(bundle, geometry, timings)
     t = time.perf_counter()
-    raw_halves, half_inputs = score_halves(bundle.pain, geometry)
-    timings["pain_model"] = (time.perf_counter() - t) * 1000.0
-    unaffected, affected_score = clamp_pspi(raw_halves[affected.opposite]), clamp_pspi(raw_halves[affected])
-    raw = {"unaffected_half": raw_halves[affected.opposite], "affected_half": raw_halves[affected]}
-    full_input = None
-    if bundle.full_face_pain is not None:
+    estimates = landmark_estimate(geometry)
+    timings["landmark_estimate"] = (time.perf_counter() - t) * 1000.0
+    halves, full_face = network.halves, network.full_face
+    reading: ReferenceReading | None = None
+    if reference is not None:
         t = time.perf_counter()
-        full_input = face_tensor(geometry, bundle.full_face_pain.spec)
-        with torch.no_grad():
-            full_raw = float(bundle.full_face_pain.model(full_input.to(bundle.full_face_pain.device))[0, 0])
-        timings["full_face_model"] = (time.perf_counter() - t) * 1000.0
-        raw["full_face"] = full_raw
-        full_face, full_source = clamp_pspi(full_raw), "model"
-    else:
-        full_face, full_source = 0.5 * (unaffected + affected_score), "mean_of_halves"
-
-    if geometry.landmark_source == "template":
-        warnings.append("No face was detected: the landmarks come from a template placed over the image, "
-                        "so halves and regions are approximate.")
-    elif geometry.cut_off:
-        warnings.append("The face runs past the edge of the photo, so part of it is missing: the halves "
-                        "and regions there are estimated and the scores are less reliable. Use a photo that "
-                        "shows the whole face.")
-    if geometry.n_faces > 1:
-        warnings.append(f"{geometry.n_faces} faces were found; the largest was assessed.")
-    inputs = ModelInputs(side_input, half_inputs, full_input)
+        rest_geometry, rest_halves, rest_full = _rest_face(reference, bundle, geometry.mirrored)
+        reading, reference_warnings = read_against_reference(
+            geometry, rest_geometry, absolute_halves=halves, rest_halves=rest_halves,
+            absolute_full_face=full_face, rest_full_face=rest_full, landmark_photo=estimates,
+            landmark_rest=landmark_estimate(rest_geometry))
+        warnings += reference_warnings
+        halves, full_face = reading.relative_halves, reading.relative_full_face
+        estimates = reading.landmark_relative
+        timings["reference"] = (time.perf_counter() - t) * 1000.0
+    if outcome == "no_clear_side":
+        warnings.insert(0, _no_clear_side_warning(probabilities[model_choice], clear_above, halves,
+                                                  geometry.mirrored))
+    scored = affected.opposite
+    disagreement = disagreement_warning(estimates[scored], halves[scored],
+                                        describe(scored, geometry.mirrored))
+    if disagreement is not None:
+        warnings.append(disagreement)
+    warnings += _face_warnings(geometry, bundle)
+    inputs = ModelInputs(side_input, network.half_inputs, network.full_input)
     t = time.perf_counter()
     domain = check_domain(bundle, inputs)
     timings["domain"] = (time.perf_counter() - t) * 1000.0
     if domain is not None and domain.warning:
         warnings.append(domain.warning)
-    if any(m.trained_on_synthetic for m in bundle.loaded().values()):
-        warnings.append(DEMO_NOTE)
-    else:
-        warnings.append(RESEARCH_NOTE)
+    synthetic = any(m.trained_on_synthetic for m in bundle.loaded().values())
+    warnings.append(DEMO_NOTE if synthetic else RESEARCH_NOTE)
+
+    raw = {"unaffected_half": network.raw_halves[scored], "affected_half": network.raw_halves[affected]}
+    if network.full_raw is not None:
+        raw["full_face"] = network.full_raw
+    full_source = "model" if network.full_raw is not None else "mean_of_halves"
     timings["total"] = (time.perf_counter() - started) * 1000.0
     return Assessment(
         geometry=geometry,
@@ -200,21 +308,28 @@ def assess(
         side_source=source,
         side_probabilities=probabilities,
         side_model_choice=model_choice,
-        asymmetry_side=asymmetry_side,
-        pspi=PainScores(unaffected, affected_score, full_face, full_source, raw),
+        asymmetry_side=geometry.asymmetry.points_to,
+        pspi=PainScores(halves[scored], halves[affected], full_face, full_source, raw),
         inputs=inputs,
         domain=domain,
         timings_ms=timings,
         warnings=tuple(warnings),
-        models={role: m.describe() for role, m in bundle.loaded().items()},
+        models=_model_names(bundle),
+        side_outcome=outcome,
+        half_scores=dict(halves),
+        landmark_estimate=dict(estimates),
+        reference=reading,
     )
 
 
 __all__ = [
+    "CLEAR_ABOVE",
     "DEMO_NOTE",
+    "DISAGREE_ABOVE",
     "JITTER_PX",
     "RESEARCH_NOTE",
     "ROLES",
+    "SIDE_OUTCOMES",
     "UNCERTAIN_BELOW",
     "WEIGHTS_DIR",
     "Assessment",
@@ -226,6 +341,8 @@ __all__ = [
     "ModelBundle",
     "ModelInputs",
     "PainScores",
+    "ReferencePhotoError",
+    "ReferenceReading",
     "assess",
     "clamp_pspi",
     "default_device",

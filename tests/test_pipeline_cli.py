@@ -86,3 +86,18 @@ def test_install_copies_a_run_into_the_weights_folder_as_its_role(weights, tmp_p
     assert main(["install", str(weights / "side.json"), "--weights", str(tmp_path), "--role", "pain"]) == 2
     assert "cannot serve" in capsys.readouterr().err
     assert load_bundle(tmp_path, device="cpu").pain.card.weights["dtype"] == "float16"
+
+
+def test_assess_reads_a_reference_photo_and_names_it_when_unusable(photo, weights, tmp_path, capsys) -> None:
+    assert main(["assess", str(photo), "--weights", str(weights), "--reference", str(photo), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["pspi_reading"] == "relative_to_reference"
+    assert data["half_scores"] == {"patient_left": 0.0, "patient_right": 0.0}
+    assert main(["assess", str(photo), "--weights", str(weights), "--reference", str(photo)]) == 0
+    out = capsys.readouterr().out
+    assert "read relative to the reference (rest) photo" in out and "Without the reference:" in out
+    assert "Landmark estimate, patient's left: PSPI" in out
+    blank = tmp_path / "wall.png"
+    write_png(blank, np.full((160, 160, 3), 120, np.uint8))
+    assert main(["assess", str(photo), "--weights", str(weights), "--reference", str(blank)]) == 2
+    assert "reference photo" in capsys.readouterr().err
