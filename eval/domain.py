@@ -233,8 +233,12 @@ def build_report(weights_dir: Path | None, work: Path, *, n_boot: int = 1000,
             "real_vs_non_face": {k: auroc_interval(real, rows[f"non_face_{part}"], k, n_boot=n_boot)
                                  for k in keys},
         }
+    statistics = {role: {k: m.card.domain.get(k) for k in ("data", "calibration", "dimension", "axes_count")}
+                  for role, m in bundle.loaded().items() if m.card.domain}
     return {
         "weights": str(weights_dir or WEIGHTS_DIR),
+        "statistics": statistics,
+        "published": "auroc.held_out (the development part was looked at when choosing the combined score)",
         "score": "per model: distance / its threshold (99th percentile of held-out training inputs); "
                  "combined: their mean (far above 1)",
         "sets": {"synthetic": f"data.synth seed {SYNTH_SEED}, {SYNTH_SUBJECTS} subjects x {SYNTH_FRAMES} "
