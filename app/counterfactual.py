@@ -36,15 +36,6 @@ EDIT_SIDES: dict[str, tuple[Side, ...]] = {
 DEFAULT_STRENGTH = 0.6
 
 
-def half_scores(assessment: Assessment) -> dict[Side, float]:
-    """The clamped PSPI per patient half."""
-    scores = getattr(assessment, "half_scores", None)  # transitional: until the pipeline carries them
-    if scores is None:
-        return {assessment.unaffected_side: assessment.pspi.unaffected_half,
-                assessment.affected_side: assessment.pspi.affected_half}
-    return dict(scores)
-
-
 @dataclass(frozen=True)
 class Counterfactual:
     """An edited copy of the assessed photo and its assessment beside the original's.
@@ -64,11 +55,11 @@ class Counterfactual:
 
     @property
     def before(self) -> dict[Side, float]:
-        return half_scores(self.original)
+        return dict(self.original.half_scores)
 
     @property
     def after(self) -> dict[Side, float]:
-        return half_scores(self.edited)
+        return dict(self.edited.half_scores)
 
     def edit_description(self) -> str:
         """E.g. "AU4 brow lowering at strength 0.60 on the patient's right (image left)"."""
@@ -81,8 +72,7 @@ class Counterfactual:
         """One line per half, the edited half (or halves) first: "PSPI of the patient's right (image
         left) half: 1.2 -> 5.8 (+4.6)"."""
         order = sorted(Side, key=lambda s: (s not in self.sides, s.value))
-        scored = None if getattr(self.original, "side_outcome", None) == "no_clear_side" \
-            else self.original.unaffected_side  # transitional getattr: until the pipeline says it
+        scored = self.original.unaffected_side if self.original.clear_side else None
         lines = []
         for side in order:
             before, after = self.before[side], self.after[side]
@@ -169,9 +159,8 @@ def counterfactual(photo: np.ndarray, original: Assessment, group: str | None, s
     geometry = original.geometry
     edited = edit_photo(photo, aus={side: units for side in edit_sides}, landmarks=geometry.landmarks,
                         mirrored=geometry.mirrored)
-    extra = {} if reference is None else {"reference": reference}
     again = assess(edited.image, side=original.affected_side.value, mirrored=geometry.mirrored,
-                   models=models, **extra)
+                   models=models, reference=reference)
     return Counterfactual(group=label, action_units={k: round(v, 3) for k, v in units.items()},
                           sides=edit_sides, strength=amount, original=original, edited=again,
                           original_face=geometry.aligned, edited_face=again.geometry.aligned,

@@ -88,8 +88,10 @@ def render(result: session.SessionResult, message: str = "") -> PageView:
 
 
 def _failure(err: Exception) -> PageView:
-    from models.pipeline import AssessmentError, MissingWeightsError
+    from models.pipeline import AssessmentError, MissingWeightsError, ReferencePhotoError
 
+    if isinstance(err, ReferencePhotoError):
+        return PageView(message=f"**Cannot use the reference photo.** {err}")
     if isinstance(err, FaceInputError):
         return PageView(message=f"**Cannot assess this photo.** {err}")
     if isinstance(err, AssessmentError):

@@ -76,17 +76,37 @@ def _both_halves(data: dict[str, Any]) -> list[str]:
     scores = data["half_scores"]
     left, right = half_label(data, Side.LEFT), half_label(data, Side.RIGHT)
     where, full = _full_face(data)
-    return ["## No clear affected side",
-            f"PSPI (0–16) of both halves{_reading_note(data)}; neither is reported as the unaffected one.",
-            "", f"| {left} | {right} | {where} |", "| --- | --- | --- |",
-            f"| **{scores['patient_left']:.1f}** | **{scores['patient_right']:.1f}** | {full} |", "",
-            NO_CLEAR_SIDE_PROMPT, ""]
+    lines = ["## No clear affected side",
+             f"PSPI (0–16) of both halves{_reading_note(data)}; neither is reported as the unaffected one.",
+             "", f"| | {left} | {right} | {where} |", "| --- | --- | --- | --- |",
+             f"| **PSPI** | **{scores['patient_left']:.1f}** | **{scores['patient_right']:.1f}** | {full} |"]
+    if relative(data):
+        network = data["reference"]["network_pspi"]
+        lines += [f"| {name} | {network[key]['patient_left']:.1f} | {network[key]['patient_right']:.1f} "
+                  f"| {network[key]['full_face']:.1f} |" for key, name in READINGS.items()]
+    return [*lines, "", NO_CLEAR_SIDE_PROMPT, ""]
+
+
+#: The absolute scores shown beside a reading relative to the rest photo.
+READINGS = {"rest": "rest photo (absolute)", "absolute": "this photo (absolute)"}
+
+
+def rest_line(data: dict[str, Any]) -> str:
+    """The scored half's absolute scores on the rest photo and on this photo ("" without a reference)."""
+    if not relative(data):
+        return ""
+    network, side = data["reference"]["network_pspi"], f"patient_{data['scored_half']['side']}"
+    return (f"Rest photo: PSPI {network['rest'][side]:.1f} on this half; this photo: "
+            f"{network['absolute'][side]:.1f} (absolute scores; the PSPI above is this photo's rise over "
+            "the rest photo, 0 at the least).")
 
 
 def _one_half(data: dict[str, Any]) -> list[str]:
     pspi, unaffected = data["pspi"], data["unaffected_side"]
+    rest = rest_line(data)
     return [f"## PSPI {pspi['unaffected_half']:.1f} of 16",
-            f"scored on the **unaffected half**, the {unaffected['description']}{_reading_note(data)}", ""]
+            f"scored on the **unaffected half**, the {unaffected['description']}{_reading_note(data)}", "",
+            *([rest, ""] if rest else [])]
 
 
 def _side_decision(data: dict[str, Any]) -> list[str]:
@@ -138,6 +158,8 @@ def result_paragraphs(data: dict[str, Any]) -> list[str]:
     """The report's "Result" section in plain sentences (no Markdown)."""
     pspi = data["pspi"]
     reading = " Scores are read relative to the rest photo (0 = as at rest)." if relative(data) else ""
+    if relative(data) and not no_clear_side(data):
+        reading += " " + rest_line(data)
     if no_clear_side(data):
         scores = data["half_scores"]
         text = [f"No clear affected side. PSPI {scores['patient_left']:.1f} of 16 on the "

@@ -25,7 +25,7 @@ from explain.regions import summarise
 from explain.types import Explanation, RegionSummary
 from faces.draw import annotate
 from faces.errors import FaceInputError
-from models.pipeline import Assessment, ModelBundle, assess, load_default_models
+from models.pipeline import Assessment, ModelBundle, ReferencePhotoError, assess, load_default_models
 
 #: Method choices of the page: label -> explanation methods to run.
 METHOD_CHOICES: dict[str, tuple[str, ...]] = {
@@ -132,14 +132,15 @@ def add_faithfulness(result: SessionResult, *, models: ModelBundle | None = None
 
 def reference_assessment(reference: Any, *, mirrored: bool = False,
                          models: ModelBundle | None = None) -> Assessment:
-    """The neutral reference photo read and assessed on its own (its side decision is not used: the
-    side is decided on the photo assessed against it). An unusable reference raises the face stage's
-    error with a message that names the reference photo."""
+    """The neutral reference photo read and assessed on its own, kept so that a counterfactual is read
+    against it without analysing it again (its side decision is not used: the side is decided on the
+    photo assessed against it). Raises :class:`models.pipeline.ReferencePhotoError`, naming the
+    reference photo, when it cannot be used."""
     try:
         image = faces.read_image(reference)
         return assess(image, side="auto", mirrored=mirrored, models=_bundle(models))
     except FaceInputError as err:
-        raise type(err)(f"The neutral reference photo cannot be used: {err}") from None
+        raise ReferencePhotoError(f"The neutral reference photo cannot be used: {err}") from None
 
 
 def add_counterfactual(result: SessionResult, group: str | None, sides: str | None, strength: Any, *,
@@ -170,8 +171,7 @@ def run_assessment(photo: Any, *, mirrored: bool = False, side: str = "auto",
     image = faces.read_image(photo)
     rest = None if reference is None else reference_assessment(reference, mirrored=bool(mirrored),
                                                                 models=bundle)
-    extra = {} if rest is None else {"reference": rest}
-    assessment = assess(image, side=side, mirrored=bool(mirrored), models=bundle, **extra)
+    assessment = assess(image, side=side, mirrored=bool(mirrored), models=bundle, reference=rest)
     result = SessionResult(assessment, annotate(assessment.geometry, image), photo=image, reference=rest)
     result.timings_ms["assess"] = (time.perf_counter() - started) * 1000.0
     for method in methods:

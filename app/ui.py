@@ -113,10 +113,11 @@ def _outputs(view: handlers.PageView, keep: session.SessionResult | None) -> tup
             view.report, view.data)
 
 
-def _landmarks(view: handlers.PageView) -> Any:
+def _landmarks(view: handlers.PageView) -> dict[str, Any]:
+    """The landmark table's value: its rows and the headers naming the halves (the scored one marked)."""
     if view.result is None:
-        return gr.Dataframe(value=[], headers=LANDMARK_HEADERS)
-    return gr.Dataframe(value=view.landmarks, headers=handlers.views.landmark_headers(view.result))
+        return {"headers": LANDMARK_HEADERS, "data": []}
+    return {"headers": handlers.views.landmark_headers(view.result), "data": view.landmarks}
 
 
 def on_assess(photo: Any, mirrored: bool, side: str, method: str, samples: float,

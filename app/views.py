@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from app import headline
-from app.counterfactual import Counterfactual, half_scores
+from app.counterfactual import Counterfactual
 from app.report import download_links, report_html, report_json
 from app.session import METHOD_NAMES, Explained, SessionResult
 from explain.overlay import face_overlay
@@ -47,32 +47,40 @@ def headline_markdown(result: SessionResult) -> str:
 def landmark_rows(result: SessionResult) -> list[list[str]]:
     """The landmark estimate per patient half (per-AU values and its PSPI) beside the network's PSPI."""
     assessment = result.assessment
-    estimate, network = getattr(assessment, "landmark_estimate", None), half_scores(assessment)
-    if estimate is None:  # transitional: until the pipeline carries the landmark estimate
-        return []
+    estimate, network = assessment.landmark_estimate, assessment.half_scores
+    reading = "" if assessment.reference is None else ", relative to the rest photo"
     rows = [[label] + [f"{estimate[side].aus[term]:.2f}" for side in HALF_ORDER]
             for term, label in LANDMARK_TERMS.items()]
-    rows.append(["PSPI from the landmarks (0–16)"] + [f"{estimate[side].pspi:.1f}" for side in HALF_ORDER])
-    rows.append(["PSPI from the network (0–16)"] + [f"{network[side]:.1f}" for side in HALF_ORDER])
+    rows.append([f"PSPI from the landmarks (0–16){reading}"]
+                + [f"{estimate[side].pspi:.1f}" for side in HALF_ORDER])
+    rows.append([f"PSPI from the network (0–16){reading}"] + [f"{network[side]:.1f}" for side in HALF_ORDER])
     return rows
 
 
 def landmark_headers(result: SessionResult) -> list[str]:
     """Column headers of :func:`landmark_rows`: the halves by patient side, the scored one marked."""
     assessment = result.assessment
-    outcome = getattr(assessment, "side_outcome", None)  # transitional
-    scored = None if outcome == "no_clear_side" else assessment.unaffected_side
+    scored = assessment.unaffected_side if assessment.clear_side else None
     return ["Landmark estimate"] + [f"{assessment.describe(side)} half" + (" (scored)" if side is scored
                                                                           else "")
                                     for side in HALF_ORDER]
 
 
 def counterfactual_markdown(made: Counterfactual) -> str:
-    """The edit in words and each half's PSPI before and after it."""
+    """The edit in words, each half's PSPI before and after it, and the side model's view of the edited
+    photo when it differs from the side decision kept."""
+    original, edited = made.original, made.edited
+    kept = (f"affected side the {original.describe(original.affected_side)}" if original.clear_side
+            else "no clear affected side, both halves shown")
     lines = [f"**Edited: {made.edit_description()}** (the photo was warped in memory; side decision kept: "
-             f"affected side the {made.original.describe(made.original.affected_side)})", ""]
+             f"{kept})", ""]
     lines += [f"- {line}" for line in made.score_lines()]
-    cautions = [w for w in made.edited.warnings if w not in made.original.warnings]
+    choice = edited.side_model_choice
+    if choice is not None and original.clear_side and choice is not original.affected_side:
+        lines.append(f"- On the edited photo the side model would name the {edited.describe(choice)} as "
+                     f"affected (p = {edited.side_probabilities[choice]:.2f}).")
+    # the side is set by hand on the edited photo (to keep the decision): that is no news to the user
+    cautions = [w for w in edited.warnings if w not in original.warnings and "set by hand" not in w]
     lines += ["", *[f"- ⚠️ {w}" for w in cautions]] if cautions else []
     return "\n".join(lines)
 

@@ -53,6 +53,7 @@ def test_browser_runs_an_example_and_shows_pspi_and_heatmaps(tmp_path):
             assert "Affected side: patient's" in text and "unaffected half" in text
             shown = page.locator("img[src*='file=']").count()
             assert shown >= 3  # the annotated face and the two heatmaps
+            assert "PSPI from the landmarks (0–16)" in text and "AU4 brow lowering" in text
             page.get_by_text("What if: the score with more of one expression").click()
             page.get_by_role("button", name="Edit the photo and score it again").click()
             page.get_by_text(re.compile(r"half \(edited[^)]*\): \d+\.\d -> \d+\.\d")).first.wait_for(

@@ -110,6 +110,100 @@ def test_counterfactual_edits_the_photo_last_assessed_and_rescores_both_halves(c
     assert "strength must lie from 0 to 1" in refused and not images and data is None
 
 
+def test_the_same_photo_as_its_own_reference_reads_zero_relative_to_rest(client):
+    from gradio_client import handle_file
+
+    synthetic = [e for e in examples() if e.palsy_side is not None][1]
+    before = _cache_files()
+    names = ["status", "headline", "annotated", "heatmaps", "side_plot", "pain_plot", "summary", "asymmetry",
+             "landmarks", "report", "data"]
+    out = dict(zip(names, client.predict(handle_file(str(synthetic.path)), False, "auto", "Grad-CAM", 64,
+                                         handle_file(str(synthetic.path)), api_name="/assess"), strict=True))
+    data = out["data"]
+    assert data["pspi_reading"] == "relative_to_reference", out["status"]
+    assert data["pspi"]["unaffected_half"] == pytest.approx(0.0, abs=0.05)
+    rest = data["reference"]["network_pspi"]["rest"][f"patient_{data['scored_half']['side']}"]
+    assert rest > 0.5  # the absolute score that the relative reading removes
+    assert "**relative to the rest photo**" in out["headline"]
+    assert f"Rest photo: PSPI {rest:.1f}" in out["headline"]
+    assert out["landmarks"]["headers"][1] == f"{data['scored_half']['description']} half (scored)"
+    rows = {row[0]: row[1:] for row in out["landmarks"]["data"]}
+    assert rows["PSPI from the network (0–16), relative to the rest photo"] == ["0.0", "0.0"]
+    uploads = [p for p in _cache_files() - before if p.read_bytes() == synthetic.path.read_bytes()]
+    assert uploads == []  # both uploads were deleted as soon as they had been read
+    edit = client.predict("AU4", "both", 1.0, api_name="/counterfactual")[-1]
+    assert all(v == pytest.approx(0.0, abs=0.05) for v in edit["half_scores_before"].values())
+    assert all(v >= 0.0 for v in edit["half_scores_after"].values())  # read against the same rest photo
+
+
+def test_a_reference_photo_without_a_face_is_named_in_the_message(client, tmp_path):
+    from gradio_client import handle_file
+
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(_png(np.full((300, 300, 3), 120, np.uint8)))
+    status, *_, data = client.predict(handle_file(str(EXAMPLES_DIR / "synthetic_1.jpg")), False, "auto",
+                                      "Grad-CAM", 64, handle_file(str(blank)), api_name="/assess")
+    assert status.startswith("**Cannot use the reference photo.** The neutral reference photo")
+    assert data is None
+
+
+def _undecided(bundle):
+    """``bundle`` with a side model that cannot tell the sides apart: p = 0.5 for each."""
+    import copy
+    import dataclasses
+
+    from torch import nn
+
+    from models.pipeline import LoadedModel, deployed
+
+    network = copy.deepcopy(bundle.side.network)
+    last = [m for m in network.modules() if isinstance(m, nn.Linear)][-1]
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+    return dataclasses.replace(bundle, side=LoadedModel("side", deployed(network, "side"), bundle.side.card))
+
+
+def test_no_clear_side_shows_both_halves_and_asks_for_the_side(monkeypatch):
+    from gradio_client import Client, handle_file
+
+    from models.pipeline import load_default_models
+
+    undecided = _undecided(load_default_models())
+    monkeypatch.setattr("app.session.load_default_models", lambda: undecided)
+    port = _free_port()
+    demo = launch(LaunchOptions(port=port), block=False)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        photo = handle_file(str(EXAMPLES_DIR / "synthetic_3.jpg"))
+        status, headline, *_, report, data = client.predict(photo, False, "auto", "none", 64,
+                                                             api_name="/assess")
+        assert data["side_outcome"] == "no_clear_side", status
+        assert data["side_probabilities"] == {"patient_left": 0.5, "patient_right": 0.5}
+        left, right = data["half_scores"]["patient_left"], data["half_scores"]["patient_right"]
+        assert headline.startswith("## No clear affected side") and "unaffected half" not in headline.split(
+            "Set the affected side by hand")[0]
+        assert f"| **PSPI** | **{left:.1f}** | **{right:.1f}** |" in headline
+        assert "patient's left (image right) | patient's right (image left)" in headline
+        assert "⚠️ The photo shows no clear affected side" in headline
+        assert any("no clear affected side" in w for w in data["warnings"])
+        html = _report_page(report)
+        assert "No clear affected side." in html
+        assert f"PSPI {left:.1f} of 16 on the patient&#x27;s left" in html
+        chosen = client.predict(photo, False, "Patient's left", "none", 64, api_name="/assess")
+        assert chosen[-1]["side_outcome"] == "set_by_hand" and chosen[1].startswith("## PSPI ")
+        assert chosen[-1]["pspi"]["unaffected_half"] == pytest.approx(right, abs=1e-3)
+    finally:
+        demo.close()
+
+
+def _report_page(links: str) -> str:
+    import base64
+    import re
+
+    encoded = re.search(r"data:text/html;charset=utf-8;base64,([A-Za-z0-9+/=]+)", links).group(1)
+    return base64.b64decode(encoded).decode("utf-8")
+
+
 def test_bad_inputs_get_readable_errors_and_the_next_request_succeeds(client, tmp_path):
     cases = {
         "document.png": (b"%PDF-1.4 not a photo", "not a photo"),
