@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Other commands: python -m explain " + "|".join(SUBCOMMANDS) + " --help",
     )
     parser.add_argument("photo", help="a face photo (JPEG, PNG, ...)")
-    parser.add_argument("--method", default="gradcam", choices=("gradcam", "lime", "captum_lime"))
+    parser.add_argument("--method", default="gradcam", choices=("gradcam", "hirescam", "lime", "captum_lime"))
     parser.add_argument("--stage", default="both", choices=("side", "pain", "full_face_pain", "both"))
     parser.add_argument("--out", required=True, type=Path, help="folder for the PNGs and explanation.json")
     parser.add_argument("--side", default="auto",
@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _params(args: argparse.Namespace) -> dict[str, object]:
-    if args.method == "gradcam":
+    if args.method in ("gradcam", "hirescam"):
         return {"layer": args.layer} if args.layer else {}
     params: dict[str, object] = {}
     if args.samples is not None:

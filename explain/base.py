@@ -35,6 +35,7 @@ from models.registry import SIDE_CLASSES
 #: Method name -> ``"module:Class"``, imported on first use (LIME is not imported unless asked for).
 METHODS: dict[str, str] = {
     "gradcam": "explain.gradcam:GradCamExplainer",
+    "hirescam": "explain.gradcam:HiResCamExplainer",
     "lime": "explain.lime:LimeExplainer",
     "captum_lime": "explain.lime:CaptumLimeExplainer",
 }

@@ -14,6 +14,15 @@ contraction (AU9 + AU10) and eye closure (AU43), taken in turn; graded AUs at in
   cheek), so its hit rate is reported beside (``hit_absolute``), as is the hit rate against the regions
   holding at least 20% of the group's measured pixel change (``au_change_masks`` carried onto the
   aligned face, ``hit_measured``).
+- **The model's own answer** (``model_top``): the same face is rendered without the AU group (palsy,
+  person, pose, light and noise unchanged) and, one region of the scored half at a time, that region's
+  pixels are taken from the AU-free rendering; the region whose swap lowers the deployed model's PSPI
+  most is where the model reads the pain (``model_drops`` per region). ``model_top_declared`` says
+  whether that is a region the AU changes (the model looks where the pain is drawn), ``hit_model``
+  whether an explanation's top raising region is that region (the map finds what the model uses). On
+  development faces (seed 7, old demo weights) the swap found a declared region on 24 of 24 faces,
+  eye closure and orbit tightening included, where Grad-CAM's top region was never a declared one: a
+  model that uses the eye with an explanation that does not show it.
 - **Side**: the palsy's pixel change (the face rendered with and without it, noise and JPEG off) is
   carried onto the aligned face; the regions holding at least 10% of it are "changed". The side map's
   share of absolute attribution mass inside them is reported beside the share of the face's region area
@@ -38,10 +47,11 @@ from typing import Any
 
 import cv2
 import numpy as np
+import torch
 
 from data.synth import AU_REGIONS, Palsy, au_change_masks, render_face, sample_frame_spec, sample_identity
 from data.synth.aus import PALSY_TYPES
-from explain.base import get_explainer
+from explain.base import face_to_input, get_explainer
 from explain.regions import summarise
 from explain.types import Explainer, MapSource
 from faces.sides import Side
@@ -63,7 +73,8 @@ PALSY_SHARE = 0.1
 class Case:
     """One fresh synthetic face: the picture, its true landmarks, the active group and what it changed.
 
-    ``au_change`` and ``palsy_change`` are ``(H, W)`` float32 grey-level changes in photo coordinates.
+    ``au_change`` and ``palsy_change`` are ``(H, W)`` float32 grey-level changes in photo coordinates;
+    ``neutral`` is the same picture rendered without the AU group.
     """
 
     index: int
@@ -73,6 +84,7 @@ class Case:
     palsy: Palsy
     au_change: np.ndarray
     palsy_change: np.ndarray
+    neutral: np.ndarray
 
     @property
     def unaffected(self) -> Side:
@@ -102,7 +114,7 @@ def make_case(index: int, seed: int, size: int = 256) -> Case:
     palsy_change = np.abs(render_face(clean).image.astype(np.int16)
                           - render_face(replace(clean, palsy=None)).image.astype(np.int16)).sum(axis=2)
     return Case(index, rendered.image, rendered.landmarks, group, palsy, au_change.astype(np.float32),
-                palsy_change.astype(np.float32))
+                palsy_change.astype(np.float32), render_face(replace(spec, aus={})).image)
 
 
 def cases(count: int, seed: int, size: int = 256) -> Iterator[Case]:
@@ -134,6 +146,24 @@ def region_shares(change: np.ndarray, geometry: FaceGeometry) -> dict[str, float
             for key, mask in geometry.regions.items()}
 
 
+def model_drops(case: Case, assessment: Assessment, bundle: ModelBundle) -> dict[str, float]:
+    """Per sided region of the scored half: the deployed PSPI minus the PSPI with that region's pixels
+    taken from the AU-free rendering (same crop: the case's landmarks place both), see the docstring."""
+    half = case.unaffected
+    neutral = assess(case.neutral, side=assessment.affected_side, models=ModelBundle(pain=bundle.pain),
+                     landmarks=case.landmarks)
+    x, x0 = assessment.inputs.halves[half], neutral.inputs.halves[half]
+    source = MapSource(assessment.geometry, "pain", half)
+    keys = [k for k in assessment.geometry.regions if k.rpartition("_")[2] == half.value]
+    spec = bundle.pain.spec
+    masks = torch.stack([torch.from_numpy(face_to_input(assessment.geometry.regions[k], source, spec,
+                                                        nearest=True)) for k in keys])
+    batch = torch.cat([x, torch.where(masks[:, None], x0, x)])
+    with torch.no_grad():
+        scores = bundle.pain.model(batch.to(bundle.pain.device))[:, 0].double().cpu().numpy()
+    return {key: float(scores[0] - scores[i + 1]) for i, key in enumerate(keys)}
+
+
 def score_case(case: Case, assessment: Assessment, bundle: ModelBundle, explainers: Mapping[str, Explainer],
                params: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Per-method pain and side scores of one case (JSON-ready)."""
@@ -149,6 +179,10 @@ def score_case(case: Case, assessment: Assessment, bundle: ModelBundle, explaine
                            "measured_regions": sorted(measured), "palsy_regions": sorted(changed),
                            "palsy_area_share": round(area_share, 4),
                            "side_decided": assessment.affected_side.value, "methods": {}}
+    drops = model_drops(case, assessment, bundle)
+    model_top = max(drops, key=lambda key: drops[key])
+    row.update(model_drops={k: round(v, 4) for k, v in drops.items()}, model_top=model_top,
+               model_top_declared=model_top in declared)
     for name, explainer in explainers.items():
         options = params.get(name, {})
         pain = explainer.attribute(bundle.pain, assessment.inputs.halves[case.unaffected], 0,
@@ -160,7 +194,8 @@ def score_case(case: Case, assessment: Assessment, bundle: ModelBundle, explaine
         top_absolute = summary.top.key if summary.top else None
         entry: dict[str, Any] = {"pain_top_raising": top_raising, "pain_top_absolute": top_absolute,
                                  "hit": top_raising in declared, "hit_absolute": top_absolute in declared,
-                                 "hit_measured": top_raising in measured}
+                                 "hit_measured": top_raising in measured,
+                                 "hit_model": top_raising == model_top}
         if bundle.side is not None and assessment.inputs.side is not None:
             target = SIDE_CLASSES.index(case.palsy.side)
             side = explainer.attribute(bundle.side, assessment.inputs.side, target,
@@ -181,17 +216,21 @@ def bootstrap(values: Sequence[float], seed: int = 0, draws: int = 2000) -> tupl
     return float(data.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
+def rate_of(values: Sequence[float]) -> dict[str, Any]:
+    """Mean with its bootstrap interval (JSON-ready)."""
+    mean, low, high = bootstrap(values)
+    return {"value": round(mean, 4), "ci95": [round(low, 4), round(high, 4)], "n": len(values)}
+
+
 def summarise_rows(rows: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> dict[str, Any]:
     """Hit rates (overall and per group) and side mass shares with their intervals."""
-    def rate(values: Sequence[float]) -> dict[str, float]:
-        mean, low, high = bootstrap(values)
-        return {"value": round(mean, 4), "ci95": [round(low, 4), round(high, 4)], "n": len(values)}
+    rate = rate_of
 
     out: dict[str, Any] = {}
     for method in methods:
         entries = [(r, r["methods"][method]) for r in rows]
         result: dict[str, Any] = {key: rate([float(e[key]) for _, e in entries])
-                                  for key in ("hit", "hit_absolute", "hit_measured")}
+                                  for key in ("hit", "hit_absolute", "hit_measured", "hit_model")}
         result["hit_by_group"] = {g: rate([float(e["hit"]) for r, e in entries if r["group"] == g])
                                   for g in PAIN_GROUPS}
         shares = [e["side_mass_share"] for _, e in entries if "side_mass_share" in e]
@@ -218,9 +257,16 @@ def evaluate(count: int, seed: int, methods: Sequence[str] = ("gradcam", "lime")
     for case in iterator:
         assessment = assess(case.image, models=bundle, landmarks=None if detect else case.landmarks)
         rows.append(score_case(case, assessment, bundle, explainers, params or {}))
+    declared = [(r["group"], float(r["model_top_declared"])) for r in rows]
+    model = {"top_declared": rate_of([v for _, v in declared]),
+             "top_declared_by_group": {g: rate_of([v for group, v in declared if group == g])
+                                       for g in PAIN_GROUPS}}
     return {"faces": count, "seed": seed, "landmarks": "dlib" if detect else "true (renderer)",
+            "model_counterfactual": model,
             "criteria": {"hit": "the region raising PSPI most is one the AU group changes (declared)",
                          "hit_absolute": "the top region by absolute mass (the summary's ranking) is one",
+                         "hit_model": "the region raising PSPI most is the one whose swap to the AU-free "
+                                      "rendering lowers the model's PSPI most (model_top)",
                          "measured_share": AU_SHARE, "palsy_share": PALSY_SHARE},
             "summary": summarise_rows(rows, list(methods)), "cases": rows}
 
@@ -246,5 +292,5 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["PAIN_GROUPS", "Case", "bootstrap", "cases", "evaluate", "main", "make_case", "region_shares",
-           "score_case", "summarise_rows"]
+__all__ = ["PAIN_GROUPS", "Case", "bootstrap", "cases", "evaluate", "main", "make_case", "model_drops",
+           "rate_of", "region_shares", "score_case", "summarise_rows"]

@@ -114,7 +114,7 @@ def sample_photos(lfw: int = 4) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explain mirror", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--method", default="gradcam", choices=("gradcam", "lime", "captum_lime"))
+    parser.add_argument("--method", default="gradcam", choices=("gradcam", "hirescam", "lime", "captum_lime"))
     parser.add_argument("--lfw", type=int, default=4, help="LFW faces to add (default 4)")
     parser.add_argument("--shared-landmarks", action="store_true",
                         help="mirror the original's landmarks instead of detecting them on the mirror image")
