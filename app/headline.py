@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from faces.sides import Side, describe
+from models.pipeline import DEMO_NOTE, RESEARCH_NOTE
 
 SIDE_SOURCES = {"model": "decided by the side model", "override": "set by hand",
                 "geometry": "from the geometric asymmetry alone (no side model)"}
@@ -139,7 +140,7 @@ def _comparison_table(data: dict[str, Any]) -> list[str]:
 def warning_lines(data: dict[str, Any]) -> list[str]:
     """Every warning of the assessment as a Markdown bullet (cautions first, the demo-weights note last)."""
     warnings = list(data["warnings"])
-    notes = [w for w in warnings if "research software" in w.lower() or "synthetic" in w.lower()]
+    notes = [w for w in warnings if w in (DEMO_NOTE, RESEARCH_NOTE)]
     cautions = [w for w in warnings if w not in notes]
     return [f"- ⚠️ {w}" for w in cautions] + [f"- {w}" for w in notes]
 

@@ -249,3 +249,31 @@ def test_counterfactual_at_strength_zero_leaves_the_photo_and_its_scores(astrona
     assert view.data["change"] == {"patient_left": 0.0, "patient_right": 0.0}
     assert "the patient's left (image right)" in view.text and "(edited, the reported score)" in view.text
     assert result.counterfactual is not None and result.photo is not None
+
+
+def test_warnings_come_right_under_the_score_and_in_both_reports(astronaut_png, monkeypatch):
+    """A photo far from the training faces and a landmark estimate that disagrees with the network (both
+    forced here: a domain check that says far, a disagreement threshold of -1) are said plainly."""
+    import base64
+    import re
+
+    import models.pipeline
+    from models.domain import WARNING, DomainCheck, RoleDistance
+    from models.landmark_check import disagreement_warning
+
+    far = DomainCheck({"pain": RoleDistance("pain", distance=30.0, percentile=100.0, threshold=10.0)})
+    monkeypatch.setattr(models.pipeline, "check_domain", lambda bundle, inputs: far)
+    monkeypatch.setattr(models.pipeline, "disagreement_warning",
+                        lambda *args: disagreement_warning(*args, threshold=-1.0))
+    view = handlers.assess_photo(astronaut_png, False, "Patient's right", "none")
+    assert view.ok, view.message
+    head, rest = view.headline.split("**Affected side", 1)
+    assert f"- ⚠️ {WARNING}" in head and "- ⚠️ The landmark estimate (" in head
+    assert head.index("⚠️") < head.index("Demo weights")  # cautions before the standing note
+    assert "Domain check: this photo lies **far from** the faces the models learned from (score 3.00" in rest
+    assert view.data["domain"]["far"] and WARNING in view.data["warnings"]
+    links = {kind: base64.b64decode(text).decode() for kind, text in
+             re.findall(r"data:(text/html|application/json)[^,]*,([A-Za-z0-9+/=]+)", view.report)}
+    page = links["text/html"].split("<h2>Warnings</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "This photo lies far from the faces" in page and "The landmark estimate (" in page
+    assert WARNING in links["application/json"]
