@@ -8,6 +8,7 @@
 - ``python -m eval realcheck ...``: models on edited real photos (:mod:`eval.realcheck`);
 - ``python -m eval bench [--quick]``: one table of speed against floors and references (:mod:`eval.bench`);
 - ``python -m eval domain fit|report``: the domain indicator's statistics and its AUROC (:mod:`eval.domain`).
+- ``python -m eval reference``: does a neutral reference photo lower the errors (:mod:`eval.reference`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench", "domain")
+SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench", "domain", "reference")
 
 
 def _report_parser() -> argparse.ArgumentParser:
@@ -107,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval import domain
 
         return domain.main(argv[1:])
+    if argv and argv[0] == "reference":
+        from eval import reference
+
+        return reference.main(argv[1:])
     if argv and argv[0] == "demo-report":
         return _demo(argv[1:])
     if argv and argv[0] == "studies":
