@@ -133,6 +133,17 @@ and the full face are scored only for comparison. A clinician who knows the affe
 Photos are processed in memory. An upload's temporary copy is deleted as soon as it has been read; the
 images the page shows are swept from a private temporary folder every {CACHE_SWEEP_SECONDS} s, and the folder
 is removed when the server stops (also after a crash, at the next start). The report download is built in
-your browser's memory. Nothing about the image content is logged; a session's result is kept in server
-memory for at most 15 minutes.
+your browser's memory. Nothing about the image content is logged; a session's result (with the decoded
+photo, which the counterfactual view edits in memory, and the assessment of a neutral reference photo) is
+kept in server memory only, for at most 15 minutes after its last use, and never written to disk.
+
+### Neutral reference photo and counterfactual view
+
+A rest photo of the same person (optional) makes the scores read relative to that person's own resting
+face (0 = as at rest), which removes their resting brow height, eye opening and the palsy's resting droop
+from them. The counterfactual view warps the assessed photo as if the face showed more of one pain-related
+action unit (brow lowering, lid narrowing, upper-lip raise, eye closure) on one or both patient sides and
+scores it again with the same side decision: it shows how the models respond, not what the person feels.
+The landmark estimate beside the network reads the same action units from distances between the 68 face
+points alone; when the two disagree strongly the page says so.
 """
