@@ -6,8 +6,9 @@ request), reusing the cut halves and the exact model inputs: nothing is computed
 :func:`add_faithfulness` scores every map that has no deletion/insertion curves yet, and
 :func:`add_counterfactual` edits the photo in memory and assesses it again. A :class:`SessionResult`
 lives in the browser session's server-side state (memory only, dropped 15 minutes after its last use): it
-holds the decoded photo for the counterfactual view, never written anywhere, and the assessment of the
-neutral reference photo when one was given (its levelled face crop, not the photo).
+holds the photo for the counterfactual view (an upload as its encoded bytes, at most the upload limit, else
+the decoded pixels), never written anywhere, and the assessment of the neutral reference photo when one was
+given (its levelled face crop, not the photo).
 """
 
 from __future__ import annotations
@@ -51,13 +52,14 @@ class Explained:
 class SessionResult:
     """The assessment of one photo and the explanations made for it so far (by method).
 
-    ``photo`` is the decoded photo (memory only; the counterfactual view edits a copy of it),
+    ``photo`` is the photo as uploaded (encoded bytes) or its decoded pixels (memory only; the
+    counterfactual view decodes and edits a copy of it),
     ``reference`` the assessment of the neutral reference photo the scores were read against (or None),
     ``counterfactual`` the last counterfactual made for this photo."""
 
     assessment: Assessment
     annotated: np.ndarray
-    photo: np.ndarray | None = field(default=None, repr=False)
+    photo: bytes | np.ndarray | None = field(default=None, repr=False)
     reference: Assessment | None = None
     explained: dict[str, list[Explained]] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -149,8 +151,8 @@ def add_counterfactual(result: SessionResult, group: str | None, sides: str | No
     assess it again with the same side decision and reference (see :mod:`app.counterfactual`)."""
     if result.photo is None:
         raise ValueError("The photo of this assessment is no longer held; assess it again.")
-    result.counterfactual = counterfactual(result.photo, result.assessment, group, sides, strength,
-                                           models=_bundle(models), reference=result.reference)
+    result.counterfactual = counterfactual(faces.read_image(result.photo), result.assessment, group, sides,
+                                           strength, models=_bundle(models), reference=result.reference)
     result.timings_ms["counterfactual"] = result.counterfactual.seconds * 1000.0
     return result
 
@@ -172,7 +174,8 @@ def run_assessment(photo: Any, *, mirrored: bool = False, side: str = "auto",
     rest = None if reference is None else reference_assessment(reference, mirrored=bool(mirrored),
                                                                 models=bundle)
     assessment = assess(image, side=side, mirrored=bool(mirrored), models=bundle, reference=rest)
-    result = SessionResult(assessment, annotate(assessment.geometry, image), photo=image, reference=rest)
+    held = photo if isinstance(photo, bytes) else image  # encoded bytes are the smaller to keep
+    result = SessionResult(assessment, annotate(assessment.geometry, image), photo=held, reference=rest)
     result.timings_ms["assess"] = (time.perf_counter() - started) * 1000.0
     for method in methods:
         add_method(result, method, samples=samples, models=bundle)

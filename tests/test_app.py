@@ -241,14 +241,15 @@ def test_counterfactual_requests_get_their_own_messages(astronaut_view):
     assert result.counterfactual is None  # nothing was made
 
 
-def test_counterfactual_at_strength_zero_leaves_the_photo_and_its_scores(astronaut_view):
+def test_counterfactual_at_strength_zero_leaves_the_photo_and_its_scores(astronaut_view, astronaut_png):
     result = astronaut_view.result
     view = handlers.counterfactual(result, "AU43 eye closure", "Patient's left", 0.0)
     assert view.message == "" and view.data["edit"]["action_units"] == {"AU43": 0.0}
     np.testing.assert_array_equal(view.images[0][0], view.images[1][0])  # no edit: the same face
     assert view.data["change"] == {"patient_left": 0.0, "patient_right": 0.0}
     assert "the patient's left (image right)" in view.text and "(edited, the reported score)" in view.text
-    assert result.counterfactual is not None and result.photo is not None
+    assert result.counterfactual is not None
+    assert result.photo is astronaut_png  # the upload held as its encoded bytes, decoded again on demand
 
 
 def test_warnings_come_right_under_the_score_and_in_both_reports(astronaut_png, monkeypatch):
