@@ -278,3 +278,18 @@ def test_warnings_come_right_under_the_score_and_in_both_reports(astronaut_png, 
     page = links["text/html"].split("<h2>Warnings</h2>", 1)[1].split("<h2>", 1)[0]
     assert "This photo lies far from the faces" in page and "The landmark estimate (" in page
     assert WARNING in links["application/json"]
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_a_one_sided_counterfactual_raises_the_patient_side_edited(mirrored):
+    from app.examples import examples
+
+    example = [e for e in examples() if e.palsy_side is not None][2]
+    photo = np.asarray(Image.open(example.path).convert("RGB"))
+    view = handlers.assess_photo(photo[:, ::-1].copy() if mirrored else photo, mirrored, "auto", "none")
+    assert view.ok, view.message
+    made = handlers.counterfactual(view.result, "AU6/7 lid narrowing", "Patient's left", 1.0)
+    change = made.data["change"]
+    assert change["patient_left"] > change["patient_right"] + 1.0, made.text
+    assert made.data["edit"]["sides"] == ["left"]
+    assert "- PSPI of the patient's left (image " + ("left" if mirrored else "right") in made.text
