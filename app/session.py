@@ -101,12 +101,15 @@ def _bundle(models: ModelBundle | None) -> ModelBundle:
 
 def add_method(result: SessionResult, method: str, *, samples: int = DEFAULT_LIME_SAMPLES,
                models: ModelBundle | None = None) -> SessionResult:
-    """Explain ``result``'s assessment with ``method`` (both stages), unless that was done already."""
+    """Explain ``result``'s assessment with ``method`` (both stages), unless that was done already. The
+    pain stage explains the scored half, or both halves when the photo shows no clear affected side."""
     if method in result.explained:
         return result
     params: dict[str, Any] = {"n_samples": samples} if method in ("lime", "captum_lime") else {}
     started = time.perf_counter()
-    explanations = explain(result.assessment, "both", method, models=_bundle(models), **params)
+    halves = "unaffected" if result.assessment.clear_side else "both"  # no clear side: both halves alike
+    explanations = explain(result.assessment, "both", method, models=_bundle(models), halves=halves,
+                           **params)
     geometry = result.assessment.geometry
     result.explained[method] = [Explained(e, summarise(e, geometry)) for e in explanations]
     result.timings_ms[method] = (time.perf_counter() - started) * 1000.0

@@ -107,9 +107,10 @@ def map_caption(item: Explained, mirrored: bool) -> str:
 
 def heatmaps(result: SessionResult) -> list[tuple[np.ndarray, str]]:
     """Every map over the levelled face, with region outlines, the midline and a legend in words."""
-    geometry = result.assessment.geometry
-    return [(face_overlay(item.explanation, geometry), map_caption(item, geometry.mirrored))
-            for item in result.maps()]
+    geometry, tentative = result.assessment.geometry, not result.assessment.clear_side
+    return [(face_overlay(item.explanation, geometry), map_caption(item, geometry.mirrored)
+             + (" (tentative: no side is clearly affected)" if tentative and item.explanation.stage == "side"
+                else "")) for item in result.maps()]
 
 
 def _latest(result: SessionResult, stage: str) -> Explained | None:

@@ -175,8 +175,8 @@ def test_no_clear_side_shows_both_halves_and_asks_for_the_side(monkeypatch):
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         photo = handle_file(str(EXAMPLES_DIR / "synthetic_3.jpg"))
-        status, headline, *_, report, data = client.predict(photo, False, "auto", "none", 64,
-                                                             api_name="/assess")
+        status, headline, _, heatmaps, *_, report, data = client.predict(photo, False, "auto", "Grad-CAM", 64,
+                                                                          api_name="/assess")
         assert data["side_outcome"] == "no_clear_side", status
         assert data["side_probabilities"] == {"patient_left": 0.5, "patient_right": 0.5}
         left, right = data["half_scores"]["patient_left"], data["half_scores"]["patient_right"]
@@ -186,6 +186,12 @@ def test_no_clear_side_shows_both_halves_and_asks_for_the_side(monkeypatch):
         assert "patient's left (image right) | patient's right (image left)" in headline
         assert "⚠️ The photo shows no clear affected side" in headline
         assert any("no clear affected side" in w for w in data["warnings"])
+        captions = [item["caption"] for item in heatmaps]  # both halves explained alike
+        assert captions[0].startswith("Side · Grad-CAM")
+        assert captions[0].endswith("(tentative: no side is clearly affected)")
+        assert sorted(c.split(" · ")[2] for c in captions[1:]) == ["patient's left (image right) half",
+                                                                   "patient's right (image left) half"]
+        assert sorted(m["half"] for m in data["explanations"] if m["stage"] == "pain") == ["left", "right"]
         html = _report_page(report)
         assert "No clear affected side." in html
         assert f"PSPI {left:.1f} of 16 on the patient&#x27;s left" in html
