@@ -306,5 +306,5 @@ def test_clients_receiving_the_same_pictures_at_once_get_them_whole(server, tmp_
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(one, range(4)))
-    assert all(len(sizes) == 4 for sizes in results)
-    assert len({size for sizes in results for size in sizes}) <= 2  # the same two heatmaps, whole
+    assert len({len(sizes) for sizes in results}) == 1 and len(results[0]) >= 4  # 2+ maps, twice each
+    assert len({size for sizes in results for size in sizes}) <= 2  # the same heatmaps, whole
