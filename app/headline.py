@@ -15,13 +15,15 @@ from models.pipeline import DEMO_NOTE, RESEARCH_NOTE
 
 SIDE_SOURCES = {"model": "decided by the side model", "override": "set by hand",
                 "geometry": "from the geometric asymmetry alone (no side model)"}
+#: The absolute scores shown beside a reading relative to the rest photo.
+READINGS = {"rest": "rest photo (absolute)", "absolute": "this photo (absolute)"}
 NO_CLEAR_SIDE_PROMPT = ("**Set the affected side by hand** (the *Affected side* control) and assess again: "
                         "the PSPI is reported for the unaffected half once the side is known.")
 
 
 def no_clear_side(data: dict[str, Any]) -> bool:
     """Whether the assessment found no clear affected side (both halves are then shown alike)."""
-    return data.get("side_outcome") == "no_clear_side"
+    return data["side_outcome"] == "no_clear_side"
 
 
 def half_label(data: dict[str, Any], side: Side) -> str:
@@ -31,7 +33,7 @@ def half_label(data: dict[str, Any], side: Side) -> str:
 
 def relative(data: dict[str, Any]) -> bool:
     """Whether the scores are read relative to a neutral reference photo."""
-    return data.get("pspi_reading") == "relative_to_reference"
+    return data["pspi_reading"] == "relative_to_reference"
 
 
 def _probabilities(data: dict[str, Any]) -> str:
@@ -55,7 +57,7 @@ def cross_check(data: dict[str, Any]) -> str:
 
 def domain_line(data: dict[str, Any]) -> str:
     """How far the photo lies from the faces the models learned from, in words ("" without statistics)."""
-    domain = data.get("domain")
+    domain = data["domain"]
     if not domain:
         return ""
     where = "**far from**" if domain["far"] else "within the range of"
@@ -67,7 +69,7 @@ def _reading_note(data: dict[str, Any]) -> str:
     return ", **relative to the rest photo** (0 = as at rest)" if relative(data) else ""
 
 
-def _full_face(data: dict[str, Any]) -> str:
+def _full_face(data: dict[str, Any]) -> tuple[str, str]:
     pspi = data["pspi"]
     source = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
     return f"full face ({source})", f"{pspi['full_face']:.1f}"
@@ -86,10 +88,6 @@ def _both_halves(data: dict[str, Any]) -> list[str]:
         lines += [f"| {name} | {network[key]['patient_left']:.1f} | {network[key]['patient_right']:.1f} "
                   f"| {network[key]['full_face']:.1f} |" for key, name in READINGS.items()]
     return [*lines, "", NO_CLEAR_SIDE_PROMPT, ""]
-
-
-#: The absolute scores shown beside a reading relative to the rest photo.
-READINGS = {"rest": "rest photo (absolute)", "absolute": "this photo (absolute)"}
 
 
 def rest_line(data: dict[str, Any]) -> str:
