@@ -1,5 +1,6 @@
-"""What the Assess tab shows for a :class:`~app.session.SessionResult`: Markdown, overlays, charts,
-the JSON an API client receives, and the downloadable report. Every side is written as a patient side.
+"""What the Assess tab shows for a :class:`~app.session.SessionResult`: Markdown, overlays, charts, the
+landmark-estimate table, the counterfactual view, the JSON an API client receives, and the downloadable
+report. The words of the result itself live in :mod:`app.headline`. Every side is a patient side.
 """
 
 from __future__ import annotations
@@ -61,9 +62,8 @@ def landmark_headers(result: SessionResult) -> list[str]:
     """Column headers of :func:`landmark_rows`: the halves by patient side, the scored one marked."""
     assessment = result.assessment
     scored = assessment.unaffected_side if assessment.clear_side else None
-    return ["Landmark estimate"] + [f"{assessment.describe(side)} half" + (" (scored)" if side is scored
-                                                                          else "")
-                                    for side in HALF_ORDER]
+    marks = {side: " (scored)" if side is scored else "" for side in HALF_ORDER}
+    return ["Landmark estimate", *(f"{assessment.describe(side)} half{marks[side]}" for side in HALF_ORDER)]
 
 
 def counterfactual_markdown(made: Counterfactual) -> str:
