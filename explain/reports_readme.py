@@ -136,6 +136,12 @@ def ground_details(ground: dict[str, Any]) -> list[str]:
                   f"changes on {_rate(model['top_declared'])} of faces ({groups}). Where this is high and "
                   "a method's hit rate is low, the model reads the pain where it is drawn and the map does "
                   "not show it."]
+        blurred = model.get("blurring_it_raises_pspi_by_group")
+        if blurred:
+            lines += ["", "Blurring that same region (the faithfulness curves' fill) *raised* the model's "
+                      "PSPI on: " + "; ".join(f"{g} {_rate(v)}" for g, v in blurred.items())
+                      + " of faces. Where removing a region reads as more pain, maps referenced to removed "
+                      "content rank it as lowering PSPI (see `explain/groundtruth.py`)."]
     return lines + [""]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import faces
 from explain.base import face_to_input
@@ -101,3 +102,38 @@ def test_lime_finds_the_active_au_on_a_few_fresh_faces() -> None:
         row = score_case(case, assessment, bundle, explainers, {"lime": {"n_samples": 64}})
         hits += row["methods"]["lime"]["hit"]
     assert hits >= 5
+
+
+class MeanRed(torch.nn.Module):
+    """PSPI stand-in: the mean of the (normalised) red channel, so a region's drop is its red change."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :1].mean(dim=(2, 3))
+
+
+def test_model_drops_swap_one_region_of_the_scored_half_at_a_time() -> None:
+    from dataclasses import replace
+
+    from explain.groundtruth import REFERENCES, model_drops
+    from models.checkpoint import ModelCard
+    from models.preprocess import InputSpec
+
+    card = ModelCard(architecture="simple_cnn", task="pain", outputs=1,
+                     input=InputSpec.default("half_face", (64, 32)).to_dict())
+    bundle = ModelBundle.from_modules(pain=MeanRed(), pain_card=card, jitter_px=0)
+    case = make_case(3, seed=11, size=192)
+    assessment = assess(case.image, side=case.palsy.side, models=bundle, landmarks=case.landmarks)
+    drops = model_drops(case, assessment, bundle)
+    assert set(drops) == set(REFERENCES)
+    keys = {f"{region}_{case.unaffected.value}" for region in faces.REGION_NAMES}
+    assert all(set(d) == keys for d in drops.values())
+    assert any(abs(v) > 1e-4 for v in drops["au_free"].values())  # the AU changed some region's pixels
+    same = model_drops(replace(case, neutral=case.image), assessment, bundle)
+    assert all(v == 0.0 for v in same["au_free"].values())  # nothing to swap: nothing changes
+    assert same["mean"] == drops["mean"] and same["blur"] == drops["blur"]
+    # the mean fill is 0 after normalising: a region's drop is its pixels' red sum over the input's size
+    x = assessment.inputs.halves[case.unaffected][0, 0].numpy()
+    source = MapSource(assessment.geometry, "pain", case.unaffected)
+    for key in keys:
+        mask = face_to_input(assessment.geometry.regions[key], source, bundle.pain.spec, nearest=True)
+        assert drops["mean"][key] == pytest.approx(float(x[mask].sum()) / x.size, abs=1e-5)
