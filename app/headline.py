@@ -82,7 +82,8 @@ def _both_halves(data: dict[str, Any]) -> list[str]:
     lines = ["## No clear affected side",
              f"PSPI (0–16) of both halves{_reading_note(data)}; neither is reported as the unaffected one.",
              "", f"| | {left} | {right} | {where} |", "| --- | --- | --- | --- |",
-             f"| **PSPI** | **{scores['patient_left']:.1f}** | **{scores['patient_right']:.1f}** | {full} |"]
+             f"| **PSPI{' relative to rest' if relative(data) else ''}** | **{scores['patient_left']:.1f}** "
+             f"| **{scores['patient_right']:.1f}** | {full} |"]
     if relative(data):
         network = data["reference"]["network_pspi"]
         lines += [f"| {name} | {network[key]['patient_left']:.1f} | {network[key]['patient_right']:.1f} "

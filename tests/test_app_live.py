@@ -202,6 +202,22 @@ def test_no_clear_side_shows_both_halves_and_asks_for_the_side(monkeypatch):
         demo.close()
 
 
+def test_no_clear_side_read_against_a_rest_photo_shows_both_readings(monkeypatch):
+    from app import handlers
+    from models.pipeline import load_default_models
+
+    undecided = _undecided(load_default_models())
+    monkeypatch.setattr("app.session.load_default_models", lambda: undecided)
+    photo = (EXAMPLES_DIR / "synthetic_3.jpg").read_bytes()
+    view = handlers.assess_photo(photo, False, "auto", "none", 64, reference=photo)
+    assert view.ok, view.message
+    rest = view.data["reference"]["network_pspi"]["rest"]
+    assert "| **PSPI relative to rest** | **0.0** | **0.0** |" in view.headline
+    assert (f"| rest photo (absolute) | {rest['patient_left']:.1f} | {rest['patient_right']:.1f} "
+            f"| {rest['full_face']:.1f} |") in view.headline
+    assert "Scores are read relative to the rest photo" in _report_page(view.report)
+
+
 def _report_page(links: str) -> str:
     import base64
     import re
