@@ -34,7 +34,7 @@ METHOD_CHOICES: dict[str, tuple[str, ...]] = {
     "LIME": ("lime",),
     "Grad-CAM and LIME": ("gradcam", "lime"),
 }
-METHOD_NAMES = {"gradcam": "Grad-CAM", "lime": "LIME", "captum_lime": "LIME (captum)"}
+METHOD_NAMES = {"gradcam": "Grad-CAM", "hirescam": "HiResCAM", "lime": "LIME", "captum_lime": "LIME (captum)"}
 DEFAULT_LIME_SAMPLES = 128
 LIME_SAMPLE_RANGE = (32, 1000)
 
@@ -78,7 +78,8 @@ def parse_methods(choice: str | None) -> tuple[str, ...]:
         return METHOD_CHOICES[choice]
     text = str(choice).strip().lower().replace("-", "").replace(" ", "")
     aliases = {"gradcam": ("gradcam",), "lime": ("lime",), "both": ("gradcam", "lime"),
-               "gradcamandlime": ("gradcam", "lime"), "captumlime": ("captum_lime",), "none": ()}
+               "gradcamandlime": ("gradcam", "lime"), "captumlime": ("captum_lime",),
+               "hirescam": ("hirescam",), "none": ()}
     if text not in aliases:
         raise ValueError(f"The explanation method {str(choice)[:40]!r} is not one of "
                          f"{', '.join(repr(c) for c in METHOD_CHOICES)} (or 'gradcam', 'lime', 'both').")

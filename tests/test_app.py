@@ -106,6 +106,15 @@ def test_valid_side_values_are_read_as_patient_sides(side):
     assert handlers.side_request(side) in ("auto", "left", "right")
 
 
+def test_scripts_may_ask_for_hirescam_by_name(astronaut_png):
+    from app.session import parse_methods
+
+    assert parse_methods("HiResCAM") == parse_methods("hirescam") == ("hirescam",)
+    view = handlers.assess_photo(astronaut_png, False, "Patient's left", "hirescam")
+    assert view.ok, view.message
+    assert [caption.split(" · ")[1] for _, caption in view.heatmaps] == ["HiResCAM", "HiResCAM"]
+
+
 def test_invalid_method_and_sample_count_get_their_own_messages(astronaut_png):
     assert "is not one of" in handlers.assess_photo(astronaut_png, method="magic").message
     assert "must be a number" in handlers.assess_photo(astronaut_png, samples="many").message
