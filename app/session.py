@@ -82,7 +82,8 @@ def parse_methods(choice: str | None) -> tuple[str, ...]:
                "hirescam": ("hirescam",), "none": ()}
     if text not in aliases:
         raise ValueError(f"The explanation method {str(choice)[:40]!r} is not one of "
-                         f"{', '.join(repr(c) for c in METHOD_CHOICES)} (or 'gradcam', 'lime', 'both').")
+                         f"{', '.join(repr(c) for c in METHOD_CHOICES)} "
+                         "(or 'gradcam', 'hirescam', 'lime', 'both').")
     return aliases[text]
 
 
