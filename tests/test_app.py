@@ -303,3 +303,14 @@ def test_a_one_sided_counterfactual_raises_the_patient_side_edited(mirrored):
     assert change["patient_left"] > change["patient_right"] + 1.0, made.text
     assert made.data["edit"]["sides"] == ["left"]
     assert "- PSPI of the patient's left (image " + ("left" if mirrored else "right") in made.text
+
+
+@pytest.mark.parametrize("name", ["not an image", "truncated", "too small", "no face"])
+def test_a_bad_reference_photo_gets_the_readers_message_naming_the_reference(name, bad_inputs, astronaut_png):
+    payload, error_type = bad_inputs[name]
+    with pytest.raises(error_type) as raised:
+        faces.analyse(payload)
+    view = handlers.assess_photo(astronaut_png, reference=payload)
+    assert not view.ok
+    assert view.message.startswith("**Cannot use the reference photo.** The neutral reference photo cannot")
+    assert str(raised.value) in view.message
