@@ -82,6 +82,14 @@ class Counterfactual:
                          f"{before:.1f} -> {after:.1f} ({after - before:+.1f})")
         return lines
 
+    def landmark_line(self) -> str:
+        """The landmark estimate's PSPI per half before and after the edit: a cross-check that the warp
+        moved the face points as the action units would."""
+        before, after = self.original.landmark_estimate, self.edited.landmark_estimate
+        parts = [f"{describe(side, self.original.mirrored)} {before[side].pspi:.1f} -> {after[side].pspi:.1f}"
+                 for side in (Side.LEFT, Side.RIGHT)]
+        return "Landmark estimate (cross-check from the face points): " + "; ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready figures (no pixels); sides are patient sides."""
         def per_side(scores: dict[Side, float]) -> dict[str, float]:
@@ -97,6 +105,8 @@ class Counterfactual:
             "half_scores_after": per_side(self.after),
             "change": {f"patient_{side.value}": round(self.after[side] - self.before[side], 4)
                        for side in Side},
+            "landmark_pspi_before": per_side({s: e.pspi for s, e in self.original.landmark_estimate.items()}),
+            "landmark_pspi_after": per_side({s: e.pspi for s, e in self.edited.landmark_estimate.items()}),
             "lines": self.score_lines(),
             "warnings": list(self.edited.warnings),
             "seconds": round(self.seconds, 3),

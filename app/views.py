@@ -75,6 +75,7 @@ def counterfactual_markdown(made: Counterfactual) -> str:
     lines = [f"**Edited: {made.edit_description()}** (the photo was warped in memory; side decision kept: "
              f"{kept})", ""]
     lines += [f"- {line}" for line in made.score_lines()]
+    lines.append(f"- {made.landmark_line()}")
     choice = edited.side_model_choice
     if choice is not None and original.clear_side and choice is not original.affected_side:
         lines.append(f"- On the edited photo the side model would name the {edited.describe(choice)} as "

@@ -98,6 +98,10 @@ def test_counterfactual_edits_the_photo_last_assessed_and_rescores_both_halves(c
     assert before[scored] == pytest.approx(original["pspi"]["unaffected_half"], abs=1e-3)
     assert max(after[k] - before[k] for k in before) > 0.5  # narrowed lids raise the score
     assert all(0.0 <= v <= 16.0 for v in after.values())
+    landmarks = {k: pytest.approx(v["pspi"], abs=1e-3) for k, v in original["landmark_estimate"].items()}
+    assert data["landmark_pspi_before"] == landmarks
+    assert all(0.0 <= v <= 16.0 for v in data["landmark_pspi_after"].values())
+    assert "- Landmark estimate (cross-check from the face points): patient's left" in text
     assert f"PSPI of the {original['scored_half']['description']} half (edited, the reported score): " in text
     assert len(images) == 2
     assert images[1]["caption"].startswith("Edited: AU6/7 lid narrowing at strength 1.00")
