@@ -142,7 +142,8 @@ def on_faithfulness(state: session.SessionResult | None) -> tuple[Any, ...]:
     return _outputs(handlers.faithfulness(state), state)
 
 
-def _counterfactual_view(state: gr.State) -> None:
+def _counterfactual_view(state: gr.State) -> list[Any]:
+    """The counterfactual accordion; returns its outputs, which a new assessment clears."""
     with gr.Accordion(COUNTERFACTUAL_LABEL, open=False):
         gr.Markdown(COUNTERFACTUAL_HELP)
         with gr.Row():
@@ -159,6 +160,7 @@ def _counterfactual_view(state: gr.State) -> None:
             data = gr.JSON()
     run.click(on_counterfactual, [state, group, sides, strength], [state, text, images, data],
               api_name="counterfactual")
+    return [text, images, data]
 
 
 def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
@@ -201,7 +203,7 @@ def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
     landmarks = gr.Dataframe(headers=LANDMARK_HEADERS, interactive=False, wrap=True,
                              label="Landmark estimate per half, beside the network")
     gr.Markdown(handlers.views.LANDMARK_CAPTION)
-    _counterfactual_view(state)
+    stale = _counterfactual_view(state)
     with gr.Accordion("All figures as JSON (what the API returns)", open=False):
         data = gr.JSON()
     outputs = [state, status, headline, annotated, heatmaps, side_plot, pain_plot, summary, asymmetry,
@@ -210,6 +212,8 @@ def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
     private = {"api_visibility": "private"}
     run.click(on_assess, [*inputs, reference], outputs, api_name="assess").then(
         on_faithfulness, [state], outputs, api_name="faithfulness")
+    for trigger in (run.click, example.input):  # a new photo: the last counterfactual no longer applies
+        trigger(lambda: ("", None, None), None, stale, **private)
     more.click(lambda s, n: on_explain(s, "LIME", n), [state, samples], outputs, **private).then(
         on_faithfulness, [state], outputs, **private)
     gr.Button("Explain", visible=False).click(on_explain, [state, method, samples], outputs,
