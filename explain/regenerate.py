@@ -148,7 +148,8 @@ def run(out: Path = DEFAULT_OUT, sizes: Sizes = FULL, *, steps: Sequence[str] = 
         if step == "population":
             run_population(out, bundle, sizes, weights, progress)
         elif step == "groundtruth":
-            report = groundtruth.evaluate(sizes.groundtruth, SEED, METHODS, bundle=bundle, progress=progress)
+            report = groundtruth.evaluate(sizes.groundtruth, SEED, (*METHODS, groundtruth.NEUTRAL_LIME),
+                                          bundle=bundle, progress=progress)
             _write(out / "groundtruth.json", {**report, **meta})
         elif step == "faithfulness":
             report = faithfulness.evaluate(sizes.faithfulness, SEED, METHODS, bundle=bundle,

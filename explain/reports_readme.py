@@ -18,7 +18,8 @@ import numpy as np
 HIT_TARGET = 0.8
 DELETION_TARGET = 0.9
 SPEARMAN_BAR = 0.5
-METHODS = (("gradcam", "Grad-CAM"), ("lime", "LIME"), ("hirescam", "HiResCAM"))
+METHODS = (("gradcam", "Grad-CAM"), ("lime", "LIME"), ("hirescam", "HiResCAM"),
+           ("lime_neutral", "LIME, AU-free fill (idealised)"))
 #: The methods the acceptance targets are set for; others are reported beside them.
 REQUIRED = ("gradcam", "lime")
 BENCH_COMMAND = ("python -m explain bench --real 3 --synthetic 3 --repeats 5 --population 48 "

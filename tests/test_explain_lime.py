@@ -124,3 +124,34 @@ def test_fills(geometry) -> None:
         assert len(np.unique(per_segment[segments.labels == k], axis=0)) == 1
     blur = fill_image(image, "blur", SPEC, segments)
     assert blur.std() < image.std()
+
+
+def test_reference_fill_switches_regions_to_the_reference() -> None:
+    from explain.lime import fill_image
+    from explain.segments import Segments
+
+    image = np.full((16, 8, 3), 200, np.uint8)
+    reference = np.full((16, 8, 3), 17, np.uint8)
+    segments = Segments(labels=np.zeros((16, 8), np.int32), names=("all",), method="regions")
+    spec = InputSpec.default("half_face", (16, 8))
+    np.testing.assert_array_equal(fill_image(image, "reference", spec, segments, reference), reference)
+    with pytest.raises(ValueError, match="reference"):
+        fill_image(image, "reference", spec, segments)
+
+
+def test_lime_against_a_reference_weighs_only_what_differs_from_it(geometry) -> None:
+    source = MapSource(geometry, "pain", Side.RIGHT)
+    segments = region_segments(source, SPEC)
+    card = ModelCard(architecture="simple_cnn", task="pain", outputs=1, input=SPEC.to_dict())
+    model = LoadedModel("pain", deployed(MaskMean(np.ones(SPEC.size, bool)), "pain", 0.0), card)
+    x = half_tensor([geometry.halves[Side.RIGHT]], SPEC)
+    eye = torch.from_numpy(segments.labels == segments.names.index("eye_right"))
+    reference = torch.where(eye, x + 1.0, x)  # the same half with a brighter eye, nothing else changed
+    result = LimeExplainer().attribute(model, x, 0, source=source, fill="reference", reference=reference,
+                                       n_samples=64)
+    values = {name: float(result.input_map[segments.labels == k].mean())
+              for k, name in enumerate(segments.names)}
+    assert values["eye_right"] < 0  # this eye is darker than the reference's: it lowers the output
+    others = [abs(v) for name, v in values.items() if name != "eye_right"]
+    assert max(others) < 0.05 * abs(values["eye_right"])
+    assert result.params["fill"] == "reference"
