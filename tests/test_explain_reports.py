@@ -85,8 +85,8 @@ def test_the_readme_carries_the_reports_figures(reports) -> None:
     assert f"| gradcam/pain | {sanity['results']['gradcam/pain']['median']:.2f} |" in text
     assert "`" + "ab" * 8 + "`" in text and "tiny test models" in text
     assert "Not measured yet" in text  # no bench.json in this folder
-    assert ("| check (target) | Grad-CAM | LIME | HiResCAM (extra) | LIME, AU-free fill (idealised) (extra) | "
-            "met |") in text
+    assert ("| check (target) | Grad-CAM | LIME | HiResCAM (extra) | LIME, AU-free fill (idealised) "
+            "(extra) | met |") in text
 
 
 def _acceptance_rows(folder, hit: float, deletion: float, spearman: float) -> list[str]:
