@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         import json
         from pathlib import Path
 
+        from explain.regenerate import weights_record
+
+        report["weights"] = weights_record(load_default_models())
         Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
 

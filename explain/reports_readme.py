@@ -199,6 +199,11 @@ def bench_details(bench: dict[str, Any]) -> list[str]:
     rates = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in population.items())
     lines += ["", f"Medians over {len(bench.get('photos', {}))} photos. Population throughput "
               f"(Grad-CAM, warp, average): {rates}.", ""]
+    weights = bench.get("weights")
+    if not weights:
+        lines += ["`bench.json` does not record the weights it was measured on (it predates that).", ""]
+    else:
+        lines += ["Weights: " + ", ".join(f"{role} `{w['sha256']}`" for role, w in weights.items()) + ".", ""]
     return lines
 
 
