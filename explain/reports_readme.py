@@ -159,11 +159,16 @@ def faith_details(faith: dict[str, Any]) -> list[str]:
 
 
 def sanity_details(sanity: dict[str, Any]) -> list[str]:
-    lines = ["| method / stage | median Spearman | largest | share below the bar |",
-             "| --- | --- | --- | --- |"]
+    lines = ["| method / stage | median Spearman | largest | share below the bar | an unrelated map on the "
+             "same segments crosses the bar (faces expected above it by chance) |",
+             "| --- | --- | --- | --- | --- |"]
     for key, r in sorted(sanity["results"].items()):
-        lines.append(f"| {key} | {r['median']:.2f} | {r['max']:.2f} | {_pct(r['share_below'])} |")
-    return lines + [""]
+        chance = (f"{_pct(r['unrelated_above_bar'])} ({r['faces_expected_above_by_chance']:.1f} of "
+                  f"{sanity['faces']})" if "unrelated_above_bar" in r else "-")
+        lines.append(f"| {key} | {r['median']:.2f} | {r['max']:.2f} | {_pct(r['share_below'])} | {chance} |")
+    return lines + ["", "A LIME map is a few constant segments, so even its own segment values dealt at "
+                    "random correlate with it above the bar that often (`explain.sanity.chance_above`); "
+                    "a Grad-CAM map has no such floor.", ""]
 
 
 def population_details(folder: Path) -> list[str]:

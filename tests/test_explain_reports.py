@@ -138,3 +138,11 @@ def test_reports_and_its_steps_are_subcommands(name, capsys) -> None:
         explain_main([name, "--help"])
     assert stop.value.code == 0
     assert f"python -m explain {name}" in capsys.readouterr().out
+
+
+def test_sanity_reports_the_chance_floor_of_segment_maps(reports) -> None:
+    out, _, _ = reports
+    sanity = json.loads((out / "sanity.json").read_text())
+    lime, gradcam = sanity["results"]["lime/pain"], sanity["results"]["gradcam/pain"]
+    assert 0.0 <= lime["unrelated_above_bar"] <= 1.0 and "unrelated_above_bar" not in gradcam
+    assert lime["faces_expected_above_by_chance"] == pytest.approx(lime["unrelated_above_bar"] * 1, abs=0.01)
