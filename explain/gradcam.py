@@ -15,6 +15,15 @@ is the best side layer on every figure (deletion below random on 84% / 84%; ``bl
 on 22-44% of faces whatever the layer (mass inside them about twice their area share), and the side
 map's mass in the palsy's regions equals their area share (32% vs 32%).
 
+Why the eye groups are missed (40 development faces, seed 7, weights before the retraining; the top
+PSPI-raising region by signed sum being one the AU changes, per group AU4 / AU6+7 / AU9+10 / AU43):
+``layer3`` centred 50 / 0 / 80 / 0%, uncentred 0 / 0 / 90 / 0%, ``layer2`` 50 / 50 / 40 / 50%, ``layer4``
+90 / 0 / 0 / 0%. Ranking regions by mean attribution per pixel instead of by sum did not lift the eye
+groups (0 / 0% at ``layer3``), so neither the centring nor the regions' sizes are the cause; the finer
+``layer2`` finds the eye on half of those faces but orders the half less faithfully (see above). The
+main cause is the model's reading of those AUs (:mod:`explain.groundtruth`: a closed eye reads as the
+absence of an open one).
+
 Centring (PSPI maps before the last stage, :func:`default_centre`). Only at the last stage, where a
 linear head follows global pooling, do the Grad-CAM cells add up to the output (there Grad-CAM is CAM).
 One stage earlier the map carries a large offset: on the demo weights every ``layer3`` PSPI map was
