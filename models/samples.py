@@ -88,8 +88,9 @@ def load_records(config: TrainConfig) -> tuple[list[Any], str, dict[str, Any]]:
         options["side_convention"] = config.side_convention
     if layout in ("half_face", "unbc"):
         options["missing_labels"] = "skip"
-    records = list(load_any(config.data, layout=layout, **options))
-    notes = dict(getattr(records, "notes", {}))
+    loaded = load_any(config.data, layout=layout, **options)
+    notes = dict(getattr(loaded, "notes", {}))
+    records = list(loaded)
     for extra in config.extra_data:
         more = load_any(extra, layout=layout, **options)
         clash = {r.subject for r in more} & {r.subject for r in records}
