@@ -294,10 +294,11 @@ def _real_edits(folder: Path, real: RealRecipe, progress: bool, reused: list[str
 
 
 def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: int | None,
-           progress: bool, command: str) -> dict[str, Path]:
+           progress: bool, command: str) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Train every model of the recipe; returns the card path and the training config per role."""
     from models.train import TrainConfig, run_training
 
-    cards = {}
+    cards, configs = {}, {}
     for m in recipe.models:
         name, _, layout = m.data.partition("/")
         d = recipe.datasets[name]
@@ -321,7 +322,32 @@ def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: in
             command=command,
         )
         cards[m.role] = run_training(config).card_path
-    return cards
+        configs[m.role] = config
+    return cards, configs
+
+
+def fit_domains(weights_dir: Path, configs: dict[str, Any], progress: bool = False) -> dict[str, int]:
+    """Fit the domain indicator's statistics (:func:`models.domain.fit_domain`) of each installed model
+    on the inputs it was trained on (its training split, read back from the run's input cache) and write
+    them into its card; returns the number of inputs per role."""
+    from models.domain import fit_domain, write_domain_stats
+    from models.samples import expand, load_records, make_split, prepare
+
+    bundle = load_bundle(weights_dir, device="cpu")
+    used = {}
+    for role, config in configs.items():
+        loaded = bundle.loaded()[role]
+        records, _, _ = load_records(config)
+        subject_of = {str(r.image_path): r.subject for r in records}
+        samples = expand(make_split(records, config).train, config, loaded.spec.kind)
+        data = prepare(samples, loaded.spec, config.out / "cache", on_no_face=config.on_no_face,
+                       progress=progress, landmarks=config.landmarks)
+        groups = [subject_of[key.rsplit("|", 1)[0]] for key in data.keys]
+        stats = fit_domain(loaded.network, data.images, loaded.spec, architecture=loaded.card.architecture,
+                           groups=groups)
+        write_domain_stats(weights_dir, role, stats)
+        used[role] = len(data.keys)
+    return used
 
 
 def _training_mean(card: Path) -> float:
@@ -357,7 +383,7 @@ def build_demo_weights(work: Path, weights_dir: Path = WEIGHTS_DIR, *, recipe: D
     rendered = time.perf_counter()
     log("training")
     reused_runs = [m.role for m in recipe.models if (work / "runs" / m.role / "model.json").is_file()]
-    cards = _train(work, recipe, folders, threads, progress, command)
+    cards, configs = _train(work, recipe, folders, threads, progress, command)
     trained = time.perf_counter()
 
     staging = work / "weights"
@@ -366,6 +392,8 @@ def build_demo_weights(work: Path, weights_dir: Path = WEIGHTS_DIR, *, recipe: D
     half = {m.role: m.half_precision for m in recipe.models}
     for role, card in cards.items():
         install(card, staging, role=role, half_precision=half[role])
+    log("fitting the domain indicator on each model's training inputs")
+    fit_domains(staging, configs)
     bundle = load_bundle(staging, device="cpu")
     log(f"assessing the test photos in {folders['test']}")
     baseline = _training_mean(cards.get("full_face_pain", cards["pain"]))  # frame-level PSPI labels
@@ -542,5 +570,6 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["DemoRecipe", "acceptance", "build_demo_weights", "evaluate_pipeline", "format_report",
+__all__ = ["DemoRecipe", "acceptance", "build_demo_weights", "evaluate_pipeline", "fit_domains",
+           "format_report",
            "model_card_markdown"]

@@ -50,6 +50,7 @@ def test_recipe_installs_three_verified_models_with_test_figures(built) -> None:
         assert set(test["acceptance"]) == set(report["evaluation"]["acceptance"])
         assert card.split["protocol"] == "subject" and not card.split["allow_leak"]
         assert card.command == "python -m models demo-weights"
+        assert card.domain and card.domain["dimension"] > 0  # the domain indicator was fitted on its inputs
     saved = json.loads((weights / REPORT_NAME).read_text())
     card_text = (weights / "README.md").read_text()
     assert "synthetic" in card_text and "not a medical device" in card_text
@@ -67,6 +68,7 @@ def test_evaluation_scores_every_test_photo_against_its_truth(built) -> None:
     for record in load_any(root / "work" / "data" / "test"):
         truth = json.loads(record.image_path.with_suffix(".truth.json").read_text())
         result = assess(record.image_path, models=bundle)
+        assert result.domain is not None and set(result.domain.to_dict()["roles"]) >= {"side", "pain"}
         correct.append(result.affected_side.value == truth["palsy"]["side"])
         errors.append(abs(result.pspi.unaffected_half - truth["pspi_true"]))
         baseline_errors.append(abs(e["pspi"]["mean_baseline"]["predicts"] - truth["pspi_true"]))
