@@ -62,7 +62,7 @@ def make_card(config: TrainConfig, spec: InputSpec, layout: str, loader_notes: d
         from models.checkpoint import sha256_file
 
         digest = sha256_file(config.pretrained)
-        init = f"ImageNet weights from local file {config.pretrained.name} (sha256 {digest})"
+        init = f"backbone weights from local file {config.pretrained} (sha256 {digest}; final layer random)"
     skipped = {**train_data.skipped, **val_data.skipped}
     notes = list(config.notes)
     if manifest is not None:
