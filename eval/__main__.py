@@ -9,6 +9,8 @@
 - ``python -m eval bench [--quick]``: one table of speed against floors and references (:mod:`eval.bench`);
 - ``python -m eval domain fit|report``: the domain indicator's statistics and its AUROC (:mod:`eval.domain`).
 - ``python -m eval reference``: does a neutral reference photo lower the errors (:mod:`eval.reference`).
+- ``python -m eval side-threshold``: the side model's "no clear side" threshold, chosen on development
+  faces (:mod:`eval.side_threshold`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench", "domain", "reference")
+SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench", "domain", "reference",
+               "side-threshold")
 
 
 def _report_parser() -> argparse.ArgumentParser:
@@ -112,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval import reference
 
         return reference.main(argv[1:])
+    if argv and argv[0] == "side-threshold":
+        from eval import side_threshold
+
+        return side_threshold.main(argv[1:])
     if argv and argv[0] == "demo-report":
         return _demo(argv[1:])
     if argv and argv[0] == "studies":
