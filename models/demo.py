@@ -514,12 +514,16 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
                     f"{card.weights['dtype']}, {card.weights['bytes'] / 1e6:.1f} MB | {val} "
                     f"(epoch {metrics['best_epoch']}) | {card.training_data.get('description', '')} |")
     datasets = recipe["datasets"]
-    pain_range = "0-12" if datasets["pain"]["distribution"] == "balanced" else "0-16"
+    pain_range = {"balanced": "0-12", "mixed": "0-14"}.get(datasets["pain"]["distribution"], "0-16")
+    real = recipe.get("real")
     lines = [
         "# Demo weights",
         "",
-        "> **Trained on synthetic, computer-drawn faces only** (`data.synth`), not on patients or any real "
-        "pain or stroke data.",
+        "> **Trained on synthetic, computer-drawn faces** (`data.synth`)"
+        + (" **and on warp-edited copies of a few photos of people not in pain** (`data.realtrain`: "
+           "the development part of `data.photos`, the astronaut portrait and 50 small LFW crops)"
+           if real else "")
+        + ", not on patients or any real pain or stroke data.",
         "> They show how the tool works; their figures say nothing about accuracy on people. Research "
         "software, not a medical device.",
         "",
@@ -534,13 +538,23 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
         "| --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
-        "Every model is trained from scratch (no ImageNet weights are downloaded). Each `.json` is the "
-        "model card the loader checks against its `.safetensors` (architecture, input, normalisation, "
-        "side conventions, data hash, split, curves, command).",
+        "No ImageNet weights are downloaded: the pain models start from random weights, the side model from "
+        "a base model the same command trains first (palsy-only synthetic faces of other identities). Each "
+        "`.json` is the model card the loader checks against its `.safetensors` (architecture, input, "
+        "normalisation, side conventions, data hash, split, curves, command) and carries the domain "
+        "indicator's statistics of the model's training inputs (`models.domain`).",
         "",
-        "Training augmentation (`models.train.augment`): contrast, brightness, colour cast and a small "
+        "What carries them towards photographs: every crop is cut with the landmarks dlib fits to the image, "
+        "as on a photo (halves included); the pain prior puts 40% of frames at PSPI 0 (`mixed`), so a face "
+        "the model cannot read is not pulled to the middle of the scale; the edited photos (each labelled "
+        "with the expression and palsy drawn onto it, unedited ones with PSPI 0) show the networks real "
+        "skin, hair, lenses and compression; a quarter of the side model's synthetic subjects and half of the "
+        "photo edits have no palsy and train it towards even odds, so it can say that no side is clear.",
+        "",
+        "Training augmentation (`models.augment`): contrast, brightness, colour cast and a small "
         "rotation, scale and shift for every model; grey copies (p 0.15) and shrunk-and-re-enlarged copies "
-        "(p 0.25) for the pain models; mirror images with the label swapped for the side model.",
+        "(p 0.25) for the pain models, with stronger domain randomisation (gamma, saturation, sensor noise, "
+        "blur); mirror images with the label swapped for the side model.",
         "",
         f"## Held-out test: {e['photos']} photos of {e['subjects']} unseen subjects (seed {e['seed']})",
         "",
@@ -571,12 +585,15 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
         "",
         "## Limits",
         "",
-        f"- The pain models saw PSPI {pain_range} only (the synthetic benchmark's balanced range); higher "
-        "scores are extrapolation.",
+        f"- The pain models saw PSPI {pain_range} only; higher scores are extrapolation.",
         "- Synthetic faces differ from photos of people in texture, lighting and expression; expect real "
         "photos to score differently, and read the explanations before any number.",
-        "- The side model decides between patient-left and patient-right palsy; it has no 'no palsy' "
-        "class, so on a face without palsy its probabilities carry no meaning.",
+        "- The side model gives the probability that each patient side is the affected one; faces without "
+        "palsy were trained towards even odds, and below the pipeline's threshold (`CLEAR_ABOVE`) the "
+        "assessment says that no side is clear. It is not a palsy detector.",
+        "- The photo edits move landmarks and warp the photo; they do not add the wrinkles and bulges of a "
+        "real expression, and the real-photo figures of `python -m eval realcheck` are measured on the same "
+        "kind of edit (of other people's photos).",
         "- On real photos the networks react to one-pixel shifts of the face crop more than on synthetic "
         "faces; the pipeline averages each over its input and four shifted copies "
         "(`models.pipeline.JitterAveraged`), and the test figures above were measured that way.",
@@ -586,5 +603,4 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
 
 
 __all__ = ["DemoRecipe", "acceptance", "build_demo_weights", "evaluate_pipeline", "fit_domains",
-           "format_report",
-           "model_card_markdown"]
+           "format_report", "model_card_markdown"]
