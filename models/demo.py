@@ -548,8 +548,8 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
         "as on a photo (halves included); the pain prior puts 40% of frames at PSPI 0 (`mixed`), so a face "
         "the model cannot read is not pulled to the middle of the scale; the edited photos (each labelled "
         "with the expression and palsy drawn onto it, unedited ones with PSPI 0) show the networks real "
-        "skin, hair, lenses and compression; a quarter of the side model's synthetic subjects and half of the "
-        "photo edits have no palsy and train it towards even odds, so it can say that no side is clear.",
+        "skin, hair, lenses and compression; a quarter of the side model's synthetic subjects and half of "
+        "the photo edits have no palsy and train it towards even odds, so it can say that no side is clear.",
         "",
         "Training augmentation (`models.augment`): contrast, brightness, colour cast and a small "
         "rotation, scale and shift for every model; grey copies (p 0.15) and shrunk-and-re-enlarged copies "
