@@ -132,8 +132,10 @@ def run_population(out: Path, bundle: ModelBundle, sizes: Sizes, weights: dict[s
 
 
 def run(out: Path = DEFAULT_OUT, sizes: Sizes = FULL, *, steps: Sequence[str] = STEPS,
-        bundle: ModelBundle | None = None, progress: bool = True) -> dict[str, float]:
-    """Regenerate the reports of ``steps`` into ``out``; returns each step's wall time in seconds."""
+        bundle: ModelBundle | None = None, progress: bool = True,
+        methods: Sequence[str] = METHODS, neutral: bool = True) -> dict[str, float]:
+    """Regenerate the reports of ``steps`` into ``out``; returns each step's wall time in seconds.
+    ``neutral`` adds the idealised neutral-reference LIME to the ground truth."""
     from explain import faithfulness, groundtruth, sanity
     from explain.reports_readme import write_readme
 
@@ -148,15 +150,16 @@ def run(out: Path = DEFAULT_OUT, sizes: Sizes = FULL, *, steps: Sequence[str] = 
         if step == "population":
             run_population(out, bundle, sizes, weights, progress)
         elif step == "groundtruth":
-            report = groundtruth.evaluate(sizes.groundtruth, SEED, (*METHODS, groundtruth.NEUTRAL_LIME),
+            scored = (*methods, groundtruth.NEUTRAL_LIME) if neutral else tuple(methods)
+            report = groundtruth.evaluate(sizes.groundtruth, SEED, scored,
                                           bundle=bundle, progress=progress)
             _write(out / "groundtruth.json", {**report, **meta})
         elif step == "faithfulness":
-            report = faithfulness.evaluate(sizes.faithfulness, SEED, METHODS, bundle=bundle,
+            report = faithfulness.evaluate(sizes.faithfulness, SEED, tuple(methods), bundle=bundle,
                                                 progress=progress)
             _write(out / "faithfulness.json", {**report, **meta})
         elif step == "sanity":
-            report = sanity.evaluate(sizes.sanity, SEED, METHODS, bundle=bundle)
+            report = sanity.evaluate(sizes.sanity, SEED, tuple(methods), bundle=bundle)
             _write(out / "sanity.json", {**report, **meta})
         elif step == "readme":
             write_readme(out)
@@ -174,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="report folder (default: explain/reports)")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not the figures)")
     parser.add_argument("--only", nargs="+", choices=STEPS, default=None, help="run only these steps")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
+                        help="methods the ground truth, faithfulness and sanity score (default: all)")
+    parser.add_argument("--no-neutral", action="store_true",
+                        help="leave the idealised neutral-reference LIME out of the ground truth")
     parser.add_argument("--weights", type=Path, default=None, help="weights folder (default: shipped)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = parser.parse_args(argv)
@@ -182,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     bundle = load_bundle(args.weights) if args.weights else None
-    seconds = run(args.out, QUICK if args.quick else FULL, steps=args.only or STEPS, bundle=bundle)
+    seconds = run(args.out, QUICK if args.quick else FULL, steps=args.only or STEPS, bundle=bundle,
+                  methods=args.methods, neutral=not args.no_neutral)
     print(f"Reports written to {args.out} in {sum(seconds.values()):.0f} s")
     return 0
 
