@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,8 +83,11 @@ def pooled_features(network: nn.Module, architecture: str, inputs: torch.Tensor,
     """Features ``(N, C)`` float64 of normalised model inputs ``(N, 3, H, W)`` (the network in eval mode)."""
     layer = feature_layer(network, architecture)
     caught: list[torch.Tensor] = []
+    owner = threading.get_ident()  # a served model is shared: other threads' forward passes also run the hook
 
     def hook(_module: nn.Module, _args: Any, output: torch.Tensor) -> None:
+        if threading.get_ident() != owner:
+            return
         if output.ndim != 4:
             raise DomainError(f"{architecture}: {type(layer).__name__} gives a {output.ndim}-d output, "
                               "not a (N, C, H, W) feature map")
