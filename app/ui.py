@@ -154,7 +154,7 @@ def _counterfactual_view(state: gr.State) -> list[Any]:
             strength.preprocess = lambda value: value  # type: ignore[method-assign]  # handler checks it
         run = gr.Button("Edit the photo and score it again")
         text = gr.Markdown()
-        images = gr.Gallery(label="The levelled face as photographed and as edited", columns=2, height=420,
+        images = gr.Gallery(label="The levelled face as photographed and as edited", columns=2, height="auto",
                             object_fit="contain", interactive=False, format="png")
         with gr.Accordion("The counterfactual's figures as JSON", open=False):
             data = gr.JSON()
