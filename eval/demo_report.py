@@ -56,8 +56,13 @@ def training_baselines(bundle: Any, threshold: float = 0.0) -> dict[str, Any]:
     pspi["from"] = f"{reference.role} model's training split"
     out: dict[str, Any] = {"pspi": pspi}
     if bundle.side is not None:
-        out["side"] = {**training_stats_from_card(bundle.side.card.to_dict()),
-                       "from": "side model's training split"}
+        side = training_stats_from_card(bundle.side.card.to_dict())
+        if "counts" not in side:
+            # trained on frames labelled with PSPI (the side comes from the palsy record, or even odds
+            # without one): every face is also shown mirrored with the label swapped, so the prior is even
+            side = {"counts": {"left": 1, "right": 1}, "n": side.get("n"),
+                    "note": "even prior: mirror augmentation swaps the label of every training face"}
+        out["side"] = {**side, "from": "side model's training split"}
     return out
 
 
