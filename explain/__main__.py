@@ -10,6 +10,7 @@
     python -m explain faithfulness ... (deletion / insertion curves against random orderings)
     python -m explain sanity ...       (maps of trained against weight-randomised models)
     python -m explain reports ...      (regenerate every committed report in explain/reports)
+    python -m explain neutral ...      (rebuild the neutral-face templates of the neutral fill)
 
 The photo command assesses the photo, explains the asked stages and writes into DIR, for each
 explanation ``<stage>[_<half>]_<method>``: ``..._face.png`` (the map over the levelled face, with region
@@ -28,7 +29,7 @@ from pathlib import Path
 SUBCOMMANDS = {"population": "explain.population", "bench": "explain.bench", "layers": "explain.layer_choice",
                "mirror": "explain.mirror", "timing": "explain.timing", "groundtruth": "explain.groundtruth",
                "faithfulness": "explain.faithfulness", "sanity": "explain.sanity",
-               "reports": "explain.regenerate"}
+               "reports": "explain.regenerate", "neutral": "explain.neutral"}
 
 
 def _parser() -> argparse.ArgumentParser:

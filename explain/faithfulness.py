@@ -12,9 +12,16 @@ Protocol (Petsiuk et al., RISE): the input is cut into **units**, pixel blocks o
 input pixels (default 8: 128 units on a 128x64 half, 256 on a 128x128 face) or the segments of a
 :class:`~explain.segments.Segments`. Units are ranked by their mean attribution, **largest signed value
 first** (most evidence for the side, most raising PSPI; ties broken at random with the seed).
-**Deletion** replaces units, in that order, by the **fill**, a blurred copy of the input (Gaussian,
-sigma 8% of the input's longer side, :func:`blurred`); **insertion** starts from the fill and puts the
-units back. ``steps`` + 1 images per curve (fractions 0, 1/steps, ... 1 of the units) go through the
+**Deletion** replaces units, in that order, by the **fill**; **insertion** starts from the fill and puts
+the units back. Two fills (:func:`removal_fill`): ``"neutral"`` (the default and the headline of the
+reports), the same units of an average relaxed face matched to the input's colour
+(:mod:`explain.neutral`), and ``"blur"``, a blurred copy of the input (Gaussian, sigma 8% of the input's
+longer side, :func:`blurred`). They ask different questions: "what if this part looked as on a relaxed
+face?" and "what if this part's detail were gone?". The demo pain model reads a closed eye or a lowered
+brow as the absence of an open eye or a relaxed brow, so blurring those regions *raises* its PSPI
+(:mod:`explain.groundtruth`); a map that shows the pain where it is drawn then fails the blur test and
+passes the neutral one, and a map that marks only what blurring would lower does the opposite. The
+reports give both. ``steps`` + 1 images per curve (fractions 0, 1/steps, ... 1 of the units) go through the
 model in batches. The AUC is the trapezoid mean over the fraction axis (0..1).
 
 Curves are normalised so AUCs are comparable: the side target is a probability already (0-1, used as
@@ -45,6 +52,8 @@ BLUR_FRACTION = 0.08
 DEFAULT_BLOCK = 8
 DEFAULT_STEPS = 16
 DEFAULT_RANDOM = 10
+CURVE_FILLS = ("neutral", "blur")
+DEFAULT_FILL = "neutral"
 
 
 def blurred(image: np.ndarray, fraction: float = BLUR_FRACTION) -> np.ndarray:
@@ -192,8 +201,20 @@ def curves(image: np.ndarray, attribution: np.ndarray, score: Callable[[np.ndarr
                   units=count)
 
 
+def removal_fill(image: np.ndarray, fill: str, spec: InputSpec) -> np.ndarray:
+    """The uint8 picture removed units are replaced with: ``"blur"`` (:func:`blurred`) or ``"neutral"``
+    (:func:`explain.neutral.neutral_fill`, the average neutral face matched to the input's colour)."""
+    if fill == "blur":
+        return blurred(image)
+    if fill == "neutral":
+        from explain.neutral import neutral_fill
+
+        return neutral_fill(image, spec)
+    raise ValueError(f"fill must be one of {CURVE_FILLS}, got {fill!r}")
+
+
 def explanation_curves(explanation: Explanation, model: LoadedModel, inputs: torch.Tensor, *,
-                       jitter: bool = False, **options: Any) -> Curves:
+                       jitter: bool = False, fill: str = DEFAULT_FILL, **options: Any) -> Curves:
     """:func:`curves` for an explanation of ``model`` on the ``inputs`` it explained.
 
     ``jitter=False`` (default) scores with the deployed model without its jitter average, the model LIME
@@ -204,22 +225,37 @@ def explanation_curves(explanation: Explanation, model: LoadedModel, inputs: tor
 
     image = input_pixels(inputs, model.spec)
     score = scorer(queried_model(model, jitter), model.spec, int(explanation.target_index))
-    return curves(image, explanation.input_map, score, regression=explanation.stage != "side", **options)
+    return curves(image, explanation.input_map, score, regression=explanation.stage != "side",
+                  fill=removal_fill(image, fill, model.spec), fill_name=fill, **options)
+
+
+def _summarise_curves(found: dict[str, list[Curves]]) -> dict[str, dict[str, float]]:
+    return {key: {
+        "deletion_below_random": round(float(np.mean([c.deletion_beats_random for c in curves_])), 4),
+        "insertion_above_random": round(float(np.mean([c.insertion_auc > c.random_insertion_mean
+                                                       for c in curves_])), 4),
+        "deletion_auc_median": round(float(np.median([c.deletion_auc for c in curves_])), 4),
+        "random_deletion_auc_median": round(float(np.median([c.random_deletion_mean for c in curves_])), 4),
+        "insertion_auc_median": round(float(np.median([c.insertion_auc for c in curves_])), 4),
+        "random_insertion_auc_median": round(float(np.median([c.random_insertion_mean for c in curves_])), 4),
+    } for key, curves_ in found.items()}
 
 
 def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime"), *,
-             progress: bool = False, bundle: Any = None) -> dict[str, Any]:
+             progress: bool = False, bundle: Any = None,
+             fills: tuple[str, ...] = CURVE_FILLS) -> dict[str, Any]:
     """Deletion / insertion against random orderings on ``count`` fresh synthetic faces
     (:func:`explain.groundtruth.make_case`), per method and stage (side: the true affected side; pain:
     the unaffected half): the share of faces whose deletion AUC is below the random mean (target >= 0.9)
-    and whose insertion AUC is above it, and the median AUCs."""
+    and whose insertion AUC is above it, and the median AUCs. Each map is scored with every fill of
+    ``fills``; ``results`` holds the first, ``other_fills`` the rest."""
     from explain.base import get_explainer
     from explain.groundtruth import case_jobs, make_case
     from models.pipeline import assess, load_default_models
 
     bundle = bundle or load_default_models()
     explainers = {m: get_explainer(m) for m in methods}
-    found: dict[str, list[Curves]] = {}
+    found: dict[str, dict[str, list[Curves]]] = {fill: {} for fill in fills}
     indices: Any = range(count)
     if progress:
         from tqdm import tqdm
@@ -232,20 +268,13 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
         for method, explainer in explainers.items():
             for stage, model, inputs, target, source in jobs:
                 explanation = explainer.attribute(model, inputs, target, source=source)
-                curve = explanation_curves(explanation, model, inputs)
-                found.setdefault(f"{method}/{stage}", []).append(curve)
-    results = {key: {
-        "deletion_below_random": round(float(np.mean([c.deletion_beats_random for c in curves_])), 4),
-        "insertion_above_random": round(float(np.mean([c.insertion_auc > c.random_insertion_mean
-                                                       for c in curves_])), 4),
-        "deletion_auc_median": round(float(np.median([c.deletion_auc for c in curves_])), 4),
-        "random_deletion_auc_median": round(float(np.median([c.random_deletion_mean for c in curves_])), 4),
-        "insertion_auc_median": round(float(np.median([c.insertion_auc for c in curves_])), 4),
-        "random_insertion_auc_median": round(float(np.median([c.random_insertion_mean for c in curves_])), 4),
-    } for key, curves_ in found.items()}
-    return {"faces": count, "seed": seed, "fill": "blur", "block": DEFAULT_BLOCK, "steps": DEFAULT_STEPS,
+                for fill in fills:
+                    curve = explanation_curves(explanation, model, inputs, fill=fill)
+                    found[fill].setdefault(f"{method}/{stage}", []).append(curve)
+    return {"faces": count, "seed": seed, "fill": fills[0], "block": DEFAULT_BLOCK, "steps": DEFAULT_STEPS,
             "random_orderings": DEFAULT_RANDOM, "scored_with": "deployed model without jitter",
-            "results": results}
+            "results": _summarise_curves(found[fills[0]]),
+            "other_fills": {fill: _summarise_curves(found[fill]) for fill in fills[1:]}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,9 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faces", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--methods", nargs="+", default=["gradcam", "lime"])
+    parser.add_argument("--fills", nargs="+", choices=CURVE_FILLS, default=list(CURVE_FILLS),
+                        help="what removed units are replaced with (the first is the headline)")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
-    report = evaluate(args.faces, args.seed, tuple(args.methods), progress=True)
+    report = evaluate(args.faces, args.seed, tuple(args.methods), progress=True, fills=tuple(args.fills))
     text = json.dumps(report, indent=1)
     print(text)
     if args.out:
@@ -273,5 +304,5 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["BLUR_FRACTION", "Curves", "auc", "block_units", "blurred", "curves", "evaluate",
-           "explanation_curves", "main", "ranking", "scorer", "unit_scores"]
+__all__ = ["BLUR_FRACTION", "CURVE_FILLS", "DEFAULT_FILL", "Curves", "auc", "block_units", "blurred", "curves", "evaluate",
+           "explanation_curves", "main", "ranking", "removal_fill", "scorer", "unit_scores"]

@@ -101,7 +101,7 @@ def acceptance(ground: dict[str, Any] | None, faith: dict[str, Any] | None,
         results, n = faith["results"], faith["faces"]
         pairs = {m: [results[k]["deletion_below_random"] for k in (f"{m}/side", f"{m}/pain") if k in results]
                  for m, _ in methods}
-        row(f"deletion AUC below the random orderings' mean, side / pain ({n} faces; >= "
+        row(f"deletion AUC below the random orderings' mean, side / pain ({n} faces, {faith['fill']} fill; >= "
             f"{_pct(DELETION_TARGET)})", {m: " / ".join(_pct(v) for v in p) for m, p in pairs.items()},
             {m: all(v >= DELETION_TARGET for v in p) for m, p in pairs.items()})
     if sanity:
@@ -139,21 +139,34 @@ def ground_details(ground: dict[str, Any]) -> list[str]:
                   "not show it."]
         blurred = model.get("blurring_it_raises_pspi_by_group")
         if blurred:
-            lines += ["", "Blurring that same region (the faithfulness curves' fill) *raised* the model's "
-                      "PSPI on: " + "; ".join(f"{g} {_rate(v)}" for g, v in blurred.items())
+            lines += ["", "Blurring that same region (the faithfulness curves' `blur` fill) *raised* the "
+                      "model's PSPI on: " + "; ".join(f"{g} {_rate(v)}" for g, v in blurred.items())
                       + " of faces. Where removing a region reads as more pain, maps referenced to removed "
                       "content rank it as lowering PSPI (see `explain/groundtruth.py`)."]
+        neutral = model.get("neutral_face_lowers_pspi_by_group")
+        if neutral:
+            lines += ["", "Taking that region from the average relaxed face instead (the `neutral` fill of "
+                      "LIME and of the faithfulness curves) *lowered* it on: "
+                      + "; ".join(f"{g} {_rate(v)}" for g, v in neutral.items()) + " of faces."]
     return lines + [""]
 
 
 def faith_details(faith: dict[str, Any]) -> list[str]:
-    lines = ["| method / stage | deletion below random | insertion above random | deletion AUC (random) | "
-             "insertion AUC (random) |", "| --- | --- | --- | --- | --- |"]
-    for key, r in sorted(faith["results"].items()):
-        lines.append(f"| {key} | {_pct(r['deletion_below_random'])} | {_pct(r['insertion_above_random'])} | "
-                     f"{r['deletion_auc_median']:.2f} ({r['random_deletion_auc_median']:.2f}) | "
-                     f"{r['insertion_auc_median']:.2f} ({r['random_insertion_auc_median']:.2f}) |")
-    return lines + ["", f"Medians over faces; fill: {faith['fill']}, {faith['block']}-pixel blocks, "
+    lines = ["| method / stage | fill | deletion below random | insertion above random | deletion AUC (random) | "
+             "insertion AUC (random) |", "| --- | --- | --- | --- | --- | --- |"]
+    tables = [(faith["fill"], faith["results"])] + list(faith.get("other_fills", {}).items())
+    for key in sorted(faith["results"]):
+        for fill, results in tables:
+            r = results[key]
+            lines.append(f"| {key} | {fill} | {_pct(r['deletion_below_random'])} | "
+                         f"{_pct(r['insertion_above_random'])} | "
+                         f"{r['deletion_auc_median']:.2f} ({r['random_deletion_auc_median']:.2f}) | "
+                         f"{r['insertion_auc_median']:.2f} ({r['random_insertion_auc_median']:.2f}) |")
+    fills = " and ".join(fill for fill, _ in tables)
+    return lines + ["", "Fills: `neutral` puts the same blocks of an average relaxed face (matched to the "
+                    "input's colour) in place of the removed ones, `blur` a blurred copy of the input "
+                    "(see `explain/faithfulness.py`); the acceptance row uses the first listed.",
+                    "", f"Medians over faces; fills: {fills}, {faith['block']}-pixel blocks, "
                     f"{faith['random_orderings']} random orderings, scored with the "
                     f"{faith['scored_with']}.", ""]
 
@@ -193,13 +206,17 @@ def bench_details(bench: dict[str, Any]) -> list[str]:
         for stage, row in photo.items():
             for key, value in row.items():
                 stages.setdefault(stage, {}).setdefault(key, []).append(float(value))
-    lines = ["| stage | Grad-CAM / forward | our LIME s (deletion) | lime package defaults s (deletion) | "
-             "random deletion |", "| --- | --- | --- | --- | --- |"]
+    fills = [("", "neutral")] + ([("_blur", "blur")] if any("lime_deletion_blur" in r for r in stages.values())
+                                 else [])
+    lines = ["| stage | deletion fill | Grad-CAM / forward | our LIME s (deletion) | lime package defaults s "
+             "(deletion) | Grad-CAM deletion | random deletion |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for stage, rows in stages.items():
         med = {k: float(np.median(v)) for k, v in rows.items()}
-        lines.append(f"| {stage} | {med['gradcam_over_forward']:.2f}x | {med['lime_s']:.2f} "
-                     f"({med['lime_deletion']:.2f}) | {med['lime_reference_s']:.2f} "
-                     f"({med['lime_reference_deletion']:.2f}) | {med['lime_random_deletion']:.2f} |")
+        for suffix, fill in fills:
+            lines.append(f"| {stage} | {fill} | {med['gradcam_over_forward']:.2f}x | {med['lime_s']:.2f} "
+                         f"({med['lime_deletion' + suffix]:.2f}) | {med['lime_reference_s']:.2f} "
+                         f"({med['lime_reference_deletion' + suffix]:.2f}) | "
+                         f"{med['gradcam_deletion' + suffix]:.2f} | {med['lime_random_deletion' + suffix]:.2f} |")
     population = bench.get("population") or {}
     rates = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in population.items())
     lines += ["", f"Medians over {len(bench.get('photos', {}))} photos. Population throughput "

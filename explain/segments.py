@@ -104,5 +104,24 @@ def paint(weights: np.ndarray, segments: Segments) -> np.ndarray:
     return values[segments.labels]
 
 
-__all__ = ["OUTSIDE", "SEGMENTATIONS", "Segments", "paint", "region_segments", "segments_for",
+def paint_density(weights: np.ndarray, segments: Segments) -> np.ndarray:
+    """Per-segment values ``(K,)`` painted as a density: segment ``k`` gets ``weights[k]`` x (mean segment
+    area / its own area), so the map's sum over any segment is its value times the mean segment area.
+
+    A LIME weight is what switching a whole segment off does to the output, however large the segment;
+    painted flat, a region's summed attribution would be that weight times the region's size, and a
+    large region (cheek, forehead) would outrank a small one (nose, eye) with a larger effect. The
+    density keeps sums proportional to the weights and reads as "effect per pixel" on the overlay.
+    """
+    values = np.asarray(weights, np.float64)
+    if values.shape != (segments.count,):
+        raise ValueError(f"need {segments.count} segment values, got shape {values.shape}")
+    areas = np.bincount(segments.labels.ravel(), minlength=segments.count).astype(np.float64)
+    present = areas > 0
+    mean_area = areas[present].mean() if present.any() else 1.0
+    scaled = np.where(present, values * mean_area / np.maximum(areas, 1.0), 0.0)
+    return scaled.astype(np.float32)[segments.labels]
+
+
+__all__ = ["OUTSIDE", "SEGMENTATIONS", "Segments", "paint", "paint_density", "region_segments", "segments_for",
            "superpixel_segments"]

@@ -149,7 +149,8 @@ def test_lime_against_a_reference_weighs_only_what_differs_from_it(geometry) -> 
     reference = torch.where(eye, x + 1.0, x)  # the same half with a brighter eye, nothing else changed
     result = LimeExplainer().attribute(model, x, 0, source=source, fill="reference", reference=reference,
                                        n_samples=64)
-    values = {name: float(result.input_map[segments.labels == k].mean())
+    # the map is a density: its sum over a segment is that segment's weight x the mean segment area
+    values = {name: float(result.input_map[segments.labels == k].sum())
               for k, name in enumerate(segments.names)}
     assert values["eye_right"] < 0  # this eye is darker than the reference's: it lowers the output
     others = [abs(v) for name, v in values.items() if name != "eye_right"]
