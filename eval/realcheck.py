@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help="reduced protocol for smoke tests (full-severity peripheral palsy, two "
                         "strengths, 80 px)")
+    parser.add_argument("--background", default="keep", choices=("keep", "white"),
+                        help="set everything outside the head to white before scoring (faces.background)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--summarise", metavar="JSON", default=None,
                         help="only re-summarise and print the records of an earlier run's JSON")
@@ -259,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bundle = load_default_models(args.weights)
 
     def pipeline(image: np.ndarray, **kwargs: Any) -> Any:
-        return assess(image, models=bundle, **kwargs)
+        return assess(image, models=bundle, background=args.background, **kwargs)
 
     protocol = RealProtocol.quick() if args.quick else RealProtocol()
     report = run(photos, pipeline, protocol, progress=not args.quiet)

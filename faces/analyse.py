@@ -21,6 +21,7 @@ from faces.align import (
     roll_degrees,
 )
 from faces.asymmetry import measure_asymmetry
+from faces.background import BACKGROUNDS, whiten_background
 from faces.detect import detect_faces, fit_landmarks
 from faces.errors import NoFaceFoundError
 from faces.image_input import ImageSource, read_image
@@ -116,6 +117,7 @@ def analyse(
     landmarks: np.ndarray | None = None,
     on_no_face: str = "error",
     size: int = DEFAULT_SIZE,
+    background: str = "keep",
 ) -> FaceGeometry:
     """Landmarks, levelled face crop, midline, halves, region masks and asymmetry for one photo.
 
@@ -125,7 +127,11 @@ def analyse(
     ``on_no_face="error"`` raises :class:`~faces.errors.NoFaceFoundError` and ``"template"`` places the
     template mean face over the image (for pre-cropped faces; ``landmark_source == "template"``).
     The aligned crop is ``(size, size, 3)``; each half is ``(size, size // 2, 3)``.
+    ``background="white"`` sets everything outside the head outlined by the landmarks to white before
+    the crops are cut (:mod:`faces.background`); ``"keep"`` (default) leaves the photo as it is.
     """
+    if background not in BACKGROUNDS:
+        raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}")
     if on_no_face not in ON_NO_FACE_CHOICES:
         raise ValueError(f"on_no_face must be one of {ON_NO_FACE_CHOICES}, got {on_no_face!r}")
     if size < 32:
@@ -154,6 +160,9 @@ def analyse(
         else:
             raise NoFaceFoundError(no_face_message(photo))
 
+    if background == "white":
+        with _step(timings, "background"):
+            photo = whiten_background(photo, points)
     with _step(timings, "align"):
         photo_to_aligned = image_to_aligned(points, size)
         warp_source = WarpSource.around(photo, photo_to_aligned, size)

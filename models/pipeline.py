@@ -126,8 +126,8 @@ def _model_names(bundle: ModelBundle) -> dict[str, str]:
     return {role: m.describe() for role, m in bundle.loaded().items()}
 
 
-def _rest_face(reference: Any, bundle: ModelBundle,
-               mirrored: bool) -> tuple[FaceGeometry, dict[Side, float], float]:
+def _rest_face(reference: Any, bundle: ModelBundle, mirrored: bool,
+               background: str = "keep") -> tuple[FaceGeometry, dict[Side, float], float]:
     """The rest face's geometry and clamped network scores (halves, full face), from a photo or from an
     existing assessment of it (whose scores are reused when it was made with the same models)."""
     if isinstance(reference, Assessment):
@@ -143,7 +143,8 @@ def _rest_face(reference: Any, bundle: ModelBundle,
         from faces.errors import FaceInputError
 
         try:
-            geometry = faces.analyse(reference, mirrored=bool(mirrored), on_no_face="error")
+            geometry = faces.analyse(reference, mirrored=bool(mirrored), on_no_face="error",
+                                     background=background)
         except FaceInputError as err:
             raise ReferencePhotoError(f"The neutral reference photo cannot be used: {err}") from err
     scores = _network_scores(bundle, geometry, {})
@@ -216,6 +217,7 @@ def assess(
     uncertain_below: float = UNCERTAIN_BELOW,
     clear_above: float = CLEAR_ABOVE,
     reference: Any = None,
+    background: str = "keep",
 ) -> Assessment:
     """Assess one photo.
 
@@ -234,6 +236,8 @@ def assess(
         reference: a neutral (rest) photo of the same person, as anything ``image`` takes or an existing
             :class:`Assessment` of it; its mirroring follows this photo's. Scores are then read relative to
             it (``Assessment.reference``); the side decision stays on this photo.
+        background: ``"keep"`` or ``"white"``: set everything outside the head to white before the crops
+            are cut (:mod:`faces.background`; the reference photo too). Off by default.
 
     Returns:
         The :class:`Assessment`. PSPI values are clamped to [0, 16].
@@ -252,7 +256,8 @@ def assess(
 
         if image is None:
             raise AssessmentError("Give a photo (or an existing face geometry) to assess")
-        geometry = faces.analyse(image, mirrored=bool(mirrored), landmarks=landmarks, on_no_face=on_no_face)
+        geometry = faces.analyse(image, mirrored=bool(mirrored), landmarks=landmarks, on_no_face=on_no_face,
+                                 background=background)
         timings["face"] = (time.perf_counter() - started) * 1000.0
         timings.update({f"face.{k}": v for k, v in geometry.timings_ms.items() if k != "total"})
 
@@ -274,7 +279,8 @@ def assess(
     reading: ReferenceReading | None = None
     if reference is not None:
         t = time.perf_counter()
-        rest_geometry, rest_halves, rest_full = _rest_face(reference, bundle, geometry.mirrored)
+        rest_geometry, rest_halves, rest_full = _rest_face(reference, bundle, geometry.mirrored,
+                                                               background)
         reading, reference_warnings = read_against_reference(
             geometry, rest_geometry, absolute_halves=halves, rest_halves=rest_halves,
             absolute_full_face=full_face, rest_full_face=rest_full, landmark_photo=estimates,
