@@ -92,6 +92,10 @@ def counterfactual_images(made: Counterfactual) -> list[tuple[np.ndarray, str]]:
             (made.edited_face, f"Edited: {made.edit_description()}")]
 
 
+#: How a caption names the faithfulness curves' fill.
+FILL_WORDS = {"neutral": "an average relaxed face", "blur": "a blurred copy"}
+
+
 def map_caption(item: Explained, mirrored: bool) -> str:
     """E.g. "Pain · Grad-CAM · unaffected half (patient's left (image right)) · deletion AUC 0.21 vs
     random 0.55"."""
@@ -102,7 +106,8 @@ def map_caption(item: Explained, mirrored: bool) -> str:
     if item.curves is not None:
         c = item.curves
         text += (f" · deletion AUC {c.deletion_auc:.2f} (random {c.random_deletion_mean:.2f}, lower is "
-                 f"better), insertion AUC {c.insertion_auc:.2f} (random {c.random_insertion_mean:.2f})")
+                 f"better), insertion AUC {c.insertion_auc:.2f} (random {c.random_insertion_mean:.2f}); "
+                 f"removed parts taken from {FILL_WORDS.get(c.fill, c.fill)}")
     return text
 
 

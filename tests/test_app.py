@@ -209,6 +209,7 @@ def test_faithfulness_scores_every_map_once(astronaut_png):
         assert f["random_orderings"] >= 10 and f["fill"]
         assert 0 <= len(f["deletion"]) == len(f["fractions"])
     assert all("deletion AUC" in caption for _, caption in scored.heatmaps)
+    assert all("an average relaxed face" in caption for _, caption in scored.heatmaps)  # the fill, named
 
 
 def test_without_weights_the_page_says_so(astronaut_png, monkeypatch):
