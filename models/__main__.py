@@ -111,6 +111,9 @@ def _add_assess(sub: argparse._SubParsersAction) -> None:
                    help="no face detected: stop (error) or use template landmarks (pre-cropped faces)")
     p.add_argument("--reference", type=Path,
                    help="a neutral photo of the same person at rest: scores are read relative to it")
+    p.add_argument("--background", choices=("keep", "white"), default="keep",
+                   help="set everything outside the head to white first (off by default: on the development "
+                        "photos it made every stress figure worse with the demo weights)")
 
 
 def _assess(args: argparse.Namespace) -> int:
@@ -121,7 +124,8 @@ def _assess(args: argparse.Namespace) -> int:
     try:
         bundle = load_default_models(args.weights)
         result = assess(args.photo, side=args.side or "auto", mirrored=args.mirrored, models=bundle,
-                        on_no_face=args.on_no_face, reference=args.reference)
+                        on_no_face=args.on_no_face, reference=args.reference,
+                        background=args.background)
     except (FaceInputError, AssessmentError, MissingWeightsError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

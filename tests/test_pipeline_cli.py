@@ -88,6 +88,14 @@ def test_install_copies_a_run_into_the_weights_folder_as_its_role(weights, tmp_p
     assert load_bundle(tmp_path, device="cpu").pain.card.weights["dtype"] == "float16"
 
 
+def test_assess_can_whiten_the_background(photo, weights, capsys) -> None:
+    assert main(["assess", str(photo), "--weights", str(weights), "--json", "--background", "white"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "face.background" in data["timings_ms"]  # the step ran
+    assert main(["assess", str(photo), "--weights", str(weights), "--json"]) == 0
+    assert "face.background" not in json.loads(capsys.readouterr().out)["timings_ms"]
+
+
 def test_assess_reads_a_reference_photo_and_names_it_when_unusable(photo, weights, tmp_path, capsys) -> None:
     assert main(["assess", str(photo), "--weights", str(weights), "--reference", str(photo), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
