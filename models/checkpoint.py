@@ -86,6 +86,9 @@ class ModelCard:
         created: UTC timestamp (ISO 8601).
         domain: statistics of the training inputs' penultimate features (:mod:`models.domain`), empty
             when none were fitted.
+        neutral_score: for PSPI models, the model's typical output on faces at rest (``value``: median
+            over synthetic faces with every action unit at 0, and how it was measured), which a neutral
+            reference photo's reading is measured from (:mod:`models.reference`); empty when not fitted.
     """
 
     architecture: str
@@ -106,6 +109,7 @@ class ModelCard:
     notes: list[str] = field(default_factory=list)
     created: str = ""
     domain: dict[str, Any] = field(default_factory=dict)
+    neutral_score: dict[str, Any] = field(default_factory=dict)
     format: str = CARD_FORMAT
 
     def __post_init__(self) -> None:

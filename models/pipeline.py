@@ -51,7 +51,7 @@ from models.domain import check_domain
 from models.landmark_check import DISAGREE_ABOVE, disagreement_warning, landmark_estimate
 from models.networks import JITTER_PX, JitterAveraged, MirrorConsistentSide, deployed, raw_network
 from models.preprocess import face_tensor, half_tensor
-from models.reference import read_against_reference
+from models.reference import neutral_scores, read_against_reference
 from models.registry import SIDE_CLASSES
 
 #: Below this top probability a named side comes with a warning that the side model is unsure.
@@ -281,10 +281,12 @@ def assess(
         t = time.perf_counter()
         rest_geometry, rest_halves, rest_full = _rest_face(reference, bundle, geometry.mirrored,
                                                                background)
+        half_neutral, full_neutral = neutral_scores(bundle.pain, bundle.full_face_pain)
         reading, reference_warnings = read_against_reference(
             geometry, rest_geometry, absolute_halves=halves, rest_halves=rest_halves,
             absolute_full_face=full_face, rest_full_face=rest_full, landmark_photo=estimates,
-            landmark_rest=landmark_estimate(rest_geometry))
+            landmark_rest=landmark_estimate(rest_geometry), neutral_half_score=half_neutral,
+            neutral_full_face_score=full_neutral)
         warnings += reference_warnings
         halves, full_face = reading.relative_halves, reading.relative_full_face
         estimates = reading.landmark_relative

@@ -4,8 +4,14 @@ A clinician can often take a photo of the patient at rest. :func:`read_against_r
 assessment relative to that face, which removes the person's identity (resting brow height, eye opening)
 and the palsy's resting droop from the scores:
 
-- **network**: per patient half and for the full face, ``relative = clamp(score(photo) - score(rest))``
-  on the clamped [0, 16] scores; the absolute scores of both photos are kept;
+- **network**: per patient half and for the full face,
+  ``relative = clamp(score(photo) - score(rest) + neutral)`` on the clamped [0, 16] scores, where
+  ``neutral`` is the model's own typical score of a face at rest (``ModelCard.neutral_score``: the median
+  over synthetic faces with every action unit at 0, written by ``python -m eval reference
+  --fit-neutral``; 0 when a card has none). The rest photo thus replaces the population's rest reading by
+  the person's own, as the landmark estimate below does; subtracting the rest score alone would also
+  subtract the model's floor and pull every reading down by it. The absolute scores of both photos are
+  kept;
 - **landmark estimate** (:mod:`faces.au_proxy`): per half, each proxy's change from the rest face is added
   to the proxy value of a *neutral synthetic face* (:func:`load_neutral`), and the result goes through the
   same monotone model. A face showing exactly its rest expression thus reads as the neutral face does.
@@ -105,17 +111,20 @@ def read_against_reference(photo: FaceGeometry, rest: FaceGeometry, *,
                            landmark_photo: Mapping[Side, HalfPainEstimate],
                            landmark_rest: Mapping[Side, HalfPainEstimate],
                            neutral: Mapping[str, float] | None = None,
-                           model: Mapping[str, Any] | None = None) -> tuple[ReferenceReading, list[str]]:
+                           model: Mapping[str, Any] | None = None, neutral_half_score: float = 0.0,
+                           neutral_full_face_score: float = 0.0) -> tuple[ReferenceReading, list[str]]:
     """The :class:`ReferenceReading` of a photo against its rest photo (clamped scores in, see the module
-    docstring) and the warnings :func:`compare_faces` gives."""
+    docstring) and the warnings :func:`compare_faces` gives. ``neutral_half_score`` and
+    ``neutral_full_face_score`` are the models' typical rest scores (:func:`neutral_scores`)."""
     roll, ratio, warnings = compare_faces(photo, rest)
     reading = ReferenceReading(
         absolute_halves=dict(absolute_halves),
         rest_halves=dict(rest_halves),
-        relative_halves={s: clamp_pspi(absolute_halves[s] - rest_halves[s]) for s in Side},
+        relative_halves={s: clamp_pspi(absolute_halves[s] - rest_halves[s] + neutral_half_score)
+                         for s in Side},
         absolute_full_face=float(absolute_full_face),
         rest_full_face=float(rest_full_face),
-        relative_full_face=clamp_pspi(absolute_full_face - rest_full_face),
+        relative_full_face=clamp_pspi(absolute_full_face - rest_full_face + neutral_full_face_score),
         landmark_rest=dict(landmark_rest),
         landmark_relative={s: relative_estimate(landmark_photo[s], landmark_rest[s], neutral=neutral,
                                                 model=model) for s in Side},
@@ -126,5 +135,14 @@ def read_against_reference(photo: FaceGeometry, rest: FaceGeometry, *,
     return reading, warnings
 
 
+def neutral_scores(pain: Any = None, full_face: Any = None) -> tuple[float, float]:
+    """The typical rest scores ``(half, full face)`` the cards of the loaded ``pain`` and ``full_face``
+    models record (``ModelCard.neutral_score["value"]``); 0 for a model without one."""
+    def value(model: Any) -> float:
+        return float((model.card.neutral_score or {}).get("value", 0.0)) if model is not None else 0.0
+
+    return value(pain), value(full_face)
+
+
 __all__ = ["NEUTRAL_PATH", "ROLL_LIMIT_DEGREES", "SIZE_RATIO_LIMIT", "compare_faces", "inter_ocular_px",
-           "load_neutral", "read_against_reference", "relative_estimate"]
+           "load_neutral", "neutral_scores", "read_against_reference", "relative_estimate"]

@@ -73,6 +73,27 @@ def test_collect_reads_every_frame_against_the_subjects_rest_frame() -> None:
                for row in collected["pain"])  # the palsy weakens the affected half's expression
 
 
+def test_neutral_scores_are_medians_written_into_the_cards(tmp_path) -> None:
+    import shutil
+
+    from eval.reference import fit_neutral_scores, write_neutral_scores
+    from models.bundle import WEIGHTS_DIR
+    from models.checkpoint import read_card
+    from models.pipeline import load_default_models
+
+    bundle = load_default_models()
+    scores = fit_neutral_scores(bundle, subjects=2, seed=9, size=192)
+    assert set(scores) == {"pain", "full_face_pain"}
+    assert scores["pain"]["scores"] == 4 and scores["full_face_pain"]["scores"] == 2
+    assert all(0.0 <= s["value"] <= 16.0 for s in scores.values())
+    for role in scores:
+        shutil.copy(WEIGHTS_DIR / f"{role}.json", tmp_path / f"{role}.json")
+    write_neutral_scores(tmp_path, scores, "python -m eval reference --fit-neutral-scores")
+    card = read_card(tmp_path / "pain.json")
+    assert card.neutral_score["value"] == scores["pain"]["value"] and "command" in card.neutral_score
+    assert card.weights == read_card(WEIGHTS_DIR / "pain.json").weights  # the weights are untouched
+
+
 def test_the_neutral_point_is_a_median_of_neutral_faces(tmp_path) -> None:
     neutral = fit_neutral(subjects=3, seed=9, size=192)
     assert set(neutral["features"]) == set(FEATURES)

@@ -189,6 +189,19 @@ def test_the_same_photo_as_its_own_reference_reads_zero_and_the_neutral_face(fac
     assert json.loads(json.dumps(data)) == data
 
 
+def test_the_network_reading_is_measured_from_the_models_typical_rest_score(face) -> None:
+    image, _ = face
+    bundle = _bundle(side=DimSideIsAffected(), pain=Brightness(4.0, 8.0))
+    bundle.pain.card.neutral_score = {"value": 0.75}
+    result = assess(image, models=bundle, reference=image)
+    for side in Side:  # the same photo as its own rest: the model's rest score, not 0
+        assert result.reference.relative_halves[side] == pytest.approx(0.75)
+    assert result.pspi.unaffected_half == pytest.approx(0.75)
+    from models.reference import neutral_scores
+
+    assert neutral_scores(bundle.pain, None) == (0.75, 0.0)
+
+
 def test_relative_landmark_reading_adds_the_change_from_rest_to_the_neutral_point() -> None:
     base = dict.fromkeys(("brow_eye", "brow_tilt", "eye_aperture", "lower_lid", "eye_aspect", "nose_lip",
                           "ala_nose"), 0.2)
