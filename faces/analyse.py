@@ -22,7 +22,7 @@ from faces.align import (
 )
 from faces.asymmetry import measure_asymmetry
 from faces.background import BACKGROUNDS, whiten_background
-from faces.detect import detect_faces, fit_landmarks
+from faces.detect import detect_faces, detect_turned, fit_landmarks
 from faces.errors import NoFaceFoundError
 from faces.image_input import ImageSource, read_image
 from faces.landmarks import N_LANDMARKS
@@ -149,11 +149,18 @@ def analyse(
         with _step(timings, "detect"):
             boxes = detect_faces(photo)
         n_faces = len(boxes)
+        turned = None
+        if not boxes:
+            with _step(timings, "detect_turned"):
+                turned = detect_turned(photo)
         if boxes:
             face_box = boxes[0]
             with _step(timings, "landmarks"):
                 points = fit_landmarks(photo, face_box)
             source = "detector"
+        elif turned is not None:
+            face_box, points, _ = turned
+            n_faces, source = 1, "detector"
         elif on_no_face == "template":
             points = place_template(height, width)
             source, face_box = "template", _box_of(points)

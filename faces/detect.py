@@ -3,7 +3,9 @@
 The detector runs on a grayscale copy whose longest side lies between :data:`MIN_WORKING_SIDE` and
 :data:`MAX_WORKING_SIDE` pixels (large photos are shrunk, small ones enlarged). The HOG window finds
 faces from about 80 working pixels; when the first pass finds nothing and the copy was not already
-enlarged twofold, a second pass with one pyramid up-step looks for faces down to about 40 pixels.
+enlarged twofold, a second pass with one pyramid up-step looks for faces down to about 40 pixels. The
+HOG detector is trained on upright faces; :func:`detect_turned` finds a tilted head by turning the photo
+(``faces.analyse`` calls it when the upright passes find nothing).
 Boxes are mapped back to the photo's pixel coordinates. The detector and the predictor (from the
 ``face-recognition-models`` package) are loaded once per process.
 
@@ -144,3 +146,35 @@ def fit_landmarks(image: np.ndarray, box: Box, *, mirror_averaged: bool = True) 
     points[:, 0] += roi_x0
     points[:, 1] += roi_y0
     return points
+
+
+#: Turns (degrees, counter-clockwise) tried by :func:`detect_turned` when the upright pass finds nothing.
+TURNS = (15.0, -15.0, 30.0, -30.0)
+
+
+def detect_turned(image: np.ndarray, turns: tuple[float, ...] = TURNS) -> tuple[Box, np.ndarray, float] | None:
+    """A face the upright detector misses because the head is tilted (a patient lying in bed, a phone
+    held askew): the photo is turned by each angle of ``turns`` in turn (on a canvas large enough to
+    keep every corner) until :func:`detect_faces` finds a face; its landmarks are fitted on the turned
+    copy and turned back. Returns ``(box around the landmarks, (68, 2) photo landmarks, angle)`` or
+    None when no turn finds a face."""
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    centre = (width / 2.0, height / 2.0)
+    for angle in turns:
+        turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
+        size = (int(np.ceil(width * cos + height * sin)), int(np.ceil(width * sin + height * cos)))
+        turn[0, 2] += size[0] / 2.0 - centre[0]
+        turn[1, 2] += size[1] / 2.0 - centre[1]
+        turned = cv2.warpAffine(image, turn, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        boxes = detect_faces(turned)
+        if not boxes:
+            continue
+        points = fit_landmarks(turned, boxes[0])
+        back = cv2.invertAffineTransform(turn)
+        photo_points = points @ back[:, :2].T + back[:, 2]
+        x0, y0 = photo_points.min(axis=0)
+        x1, y1 = photo_points.max(axis=0)
+        return (float(x0), float(y0), float(x1), float(y1)), photo_points, float(angle)
+    return None

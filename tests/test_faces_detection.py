@@ -77,3 +77,28 @@ def test_landmarks_are_68_points_inside_the_face_box():
     assert np.all(points[:, 1] > y0 - margin) and np.all(points[:, 1] < y1 + margin)
     single = fit_landmarks(astronaut, box, mirror_averaged=False)
     assert np.abs(single - points).max() < 0.1 * (x1 - x0)
+
+
+def test_a_tilted_head_the_upright_detector_misses_is_found_by_turning_the_photo() -> None:
+    import cv2
+    from skimage import data as skdata
+
+    from faces import analyse
+    from faces.detect import detect_faces, detect_turned
+
+    photo = skdata.astronaut()
+    upright = analyse(photo)
+    turn = cv2.getRotationMatrix2D((256.0, 256.0), 45.0, 1.0)
+    tilted = cv2.warpAffine(photo, turn, (512, 512), borderMode=cv2.BORDER_REPLICATE)
+    assert detect_faces(tilted) == []  # the HOG detector is trained on upright faces
+    found = detect_turned(tilted)
+    assert found is not None
+    box, points, angle = found
+    expected = upright.landmarks @ turn[:, :2].T + turn[:, 2]
+    inter_ocular = float(np.linalg.norm(expected[36:42].mean(0) - expected[42:48].mean(0)))
+    assert np.abs(points - expected).max() < 0.1 * inter_ocular  # landmarks turned back onto the photo
+    assert box[0] <= points[:, 0].min() and box[3] >= points[:, 1].max()
+    geometry = analyse(tilted)
+    assert "detect_turned" in geometry.timings_ms and geometry.n_faces == 1
+    assert geometry.roll_degrees == pytest.approx(upright.roll_degrees - 45.0, abs=3.0)
+    assert detect_turned(np.full((120, 120, 3), 90, np.uint8)) is None
