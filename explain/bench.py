@@ -149,7 +149,7 @@ def _cell(values: list[float], digits: int = 3) -> str:
 
 
 def format_table(rows: dict[str, dict[str, dict[str, float]]], throughput: dict[str, float]) -> str:
-    lines = [f"{'stage':6} {'measure':34} {'median [min, max] over photos':>36}"]
+    lines = [f"{'stage':6} {'measure':46} {'median [min, max] over photos':>36}"]
     for stage in ("side", "pain"):
         per = [r[stage] for r in rows.values() if stage in r]
         if not per:
@@ -158,25 +158,25 @@ def format_table(rows: dict[str, dict[str, dict[str, float]]], throughput: dict[
         def cell(key: str, digits: int = 3, per: list[dict[str, float]] = per) -> str:
             return _cell([p[key] for p in per], digits)
 
-        lines.append(f"{stage:6} {'forward pass (deployed), s':34} {cell('forward_s', 4):>36}")
-        lines.append(f"{stage:6} {'Grad-CAM, s':34} {cell('gradcam_s', 4):>36}")
+        lines.append(f"{stage:6} {'forward pass (deployed), s':46} {cell('forward_s', 4):>36}")
+        lines.append(f"{stage:6} {'Grad-CAM, s':46} {cell('gradcam_s', 4):>36}")
         ratio = cell("gradcam_over_forward", 2)
-        lines.append(f"{stage:6} {'Grad-CAM / forward (target <= 3)':34} {ratio:>36}")
+        lines.append(f"{stage:6} {'Grad-CAM / forward (target <= 3)':46} {ratio:>36}")
         for name, label in (("lime", "our LIME (regions, 128)"),
                             ("captum_lime", "captum Lime (regions, 128)"),
                             ("lime_reference", "lime defaults (quickshift, 1000)"), ("gradcam", "Grad-CAM")):
             if name != "gradcam":
-                lines.append(f"{stage:6} {label + ', s':34} {cell(name + '_s'):>36}")
+                lines.append(f"{stage:6} {label + ', s':46} {cell(name + '_s'):>36}")
             for fill in CURVE_FILLS:
                 suffix = "" if fill == CURVE_FILLS[0] else f"_{fill}"
                 if name + "_deletion" + suffix not in per[0]:
                     continue
                 text = f"{label}, deletion AUC, {fill}"
-                lines.append(f"{stage:6} {text:34} {cell(name + '_deletion' + suffix):>36}")
+                lines.append(f"{stage:6} {text:46} {cell(name + '_deletion' + suffix):>36}")
                 random_auc = cell(name + "_random_deletion" + suffix)
-                lines.append(f"{stage:6} {'  random orderings, ' + fill:34} {random_auc:>36}")
+                lines.append(f"{stage:6} {'  random orderings, ' + fill:46} {random_auc:>36}")
     for key, value in throughput.items():
-        lines.append(f"{'pop.':6} {key.replace('_', ' '):34} {value:>36.1f}")
+        lines.append(f"{'pop.':6} {key.replace('_', ' '):46} {value:>36.1f}")
     return "\n".join(lines)
 
 
