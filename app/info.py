@@ -107,6 +107,16 @@ def population_tab(folder: Path = POPULATION_DIR) -> None:
         gr.Gallery(pictures, columns=6, height="auto", interactive=False, label=f"{stage}, {method}")
 
 
+def neutral_face_image() -> None:
+    """The average relaxed face LIME and the faithfulness scores put in place of a removed region."""
+    from explain.neutral import TEMPLATE_DIR, TEMPLATE_FILES
+
+    path = TEMPLATE_DIR / TEMPLATE_FILES["aligned_face"]
+    if path.is_file():
+        gr.Image(str(path), label="The average relaxed face (synthetic, 200 faces at rest)", type="filepath",
+                 interactive=False, height=200, width=200)
+
+
 def about_markdown(disclaimer: str, side_convention: str) -> str:
     from app.privacy import CACHE_SWEEP_SECONDS
 
@@ -140,10 +150,20 @@ kept in server memory only, for at most 15 minutes after its last use, and never
 ### Neutral reference photo and counterfactual view
 
 A rest photo of the same person (optional) makes the scores read relative to that person's own resting
-face (0 = as at rest), which removes their resting brow height, eye opening and the palsy's resting droop
-from them. The counterfactual view warps the assessed photo as if the face showed more of one pain-related
+face (a face exactly as at rest reads as the model reads an average relaxed face, about 0.3), which
+removes their resting brow height, eye opening and the palsy's resting droop from them. The counterfactual view warps the assessed photo as if the face showed more of one pain-related
 action unit (brow lowering, lid narrowing, upper-lip raise, eye closure) on one or both patient sides and
 scores it again with the same side decision: it shows how the models respond, not what the person feels.
 The landmark estimate beside the network reads the same action units from distances between the 68 face
 points alone; when the two disagree strongly the page says so.
+
+### How the heatmaps are made
+
+Grad-CAM follows the gradient of the score inside the network: fast, and always shown. LIME switches whole
+facial regions between "as in the photo" and "as on an average relaxed face" (the mean of 200 synthetic
+faces at rest, shown below, matched to the photo's colour) and fits how the score follows. On the demo
+weights LIME is the more faithful of the two: a model that reads a closed eye as the *absence* of an open
+one gives a gradient that does not show what opening it would do. Each heatmap's caption gives its
+deletion and insertion scores against random orderings (lower deletion is better), with removed parts
+taken from the same average face.
 """

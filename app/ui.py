@@ -241,4 +241,5 @@ def build_demo() -> gr.Blocks:
             info.population_tab()
         with gr.Tab("About"):
             gr.Markdown(info.about_markdown(DISCLAIMER, SIDE_CONVENTION))
+            info.neutral_face_image()
     return demo

@@ -56,6 +56,13 @@ def test_model_cards_and_about_say_what_the_models_are():
     about = info.about_markdown(DISCLAIMER, SIDE_CONVENTION)
     assert "not a medical device" in about and "patient's right half appears on the *image's left*" in about
     assert "deleted as soon as it has been read" in about
+    assert "average relaxed face" in about and "LIME is the more faithful" in about
+
+
+def test_the_about_tab_shows_the_average_relaxed_face():
+    demo = build_demo()
+    images = [c for c in _components(demo, gr.Image) if (c.label or "").startswith("The average relaxed face")]
+    assert len(images) == 1 and str(images[0].value["path"]).endswith("face.png")
 
 
 def test_the_dashboard_has_its_four_tabs():
