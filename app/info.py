@@ -151,7 +151,8 @@ kept in server memory only, for at most 15 minutes after its last use, and never
 
 A rest photo of the same person (optional) makes the scores read relative to that person's own resting
 face (a face exactly as at rest reads as the model reads an average relaxed face, about 0.3), which
-removes their resting brow height, eye opening and the palsy's resting droop from them. The counterfactual view warps the assessed photo as if the face showed more of one pain-related
+removes their resting brow height, eye opening and the palsy's resting droop from them. The
+counterfactual view warps the assessed photo as if the face showed more of one pain-related
 action unit (brow lowering, lid narrowing, upper-lip raise, eye closure) on one or both patient sides and
 scores it again with the same side decision: it shows how the models respond, not what the person feels.
 The landmark estimate beside the network reads the same action units from distances between the 68 face

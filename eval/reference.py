@@ -239,7 +239,8 @@ def fit_neutral_scores(bundle: Any, subjects: int = 120, seed: int = NEUTRAL_SEE
     full: list[float] = []
     for index in range(subjects):
         subject = make_subject(index, seed, palsy_fraction=0.0)
-        spec = _at_rest(sample_frame_spec(np.random.default_rng([seed, index, 7]), subject.identity, size=size,
+        rng = np.random.default_rng([seed, index, 7])
+        spec = _at_rest(sample_frame_spec(rng, subject.identity, size=size,
                                           pspi_target=0))
         try:
             result = assess(render_face(spec).image, side=Side.LEFT, models=bundle)

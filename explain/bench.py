@@ -14,7 +14,8 @@ the exact inputs of the assessment:
 
 each with its time and its deletion AUC (:mod:`explain.faithfulness`: 8-pixel blocks, most relevant
 first; lower is better) beside the mean of 10 random orderings, with both curve fills: the neutral face
-(the fill our LIME also uses, so it favours our LIME) and a blur (the fill neither LIME uses). Target: our LIME <= 1 s per
+(the fill our LIME also uses, so it favours our LIME) and a blur (the fill neither LIME uses).
+Target: our LIME <= 1 s per
 stage at a deletion AUC no worse than the reference's. Then the population throughput: batched Grad-CAM,
 warp into the canonical frame and accumulation (:mod:`explain.population`) on already assessed faces, in
 faces per second (target >= 50), and the same including the assessment.

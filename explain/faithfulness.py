@@ -304,5 +304,6 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["BLUR_FRACTION", "CURVE_FILLS", "DEFAULT_FILL", "Curves", "auc", "block_units", "blurred", "curves", "evaluate",
-           "explanation_curves", "main", "ranking", "removal_fill", "scorer", "unit_scores"]
+__all__ = ["BLUR_FRACTION", "CURVE_FILLS", "DEFAULT_FILL", "Curves", "auc", "block_units", "blurred",
+           "curves", "evaluate", "explanation_curves", "main", "ranking", "removal_fill", "scorer",
+           "unit_scores"]

@@ -23,7 +23,7 @@ contraction (AU9 + AU10) and eye closure (AU43), taken in turn; graded AUs at in
   development faces (seed 7, old demo weights) the swap found a declared region on 24 of 24 faces,
   eye closure and orbit tightening included, where Grad-CAM's top region was never a declared one: a
   model that uses the eye with an explanation that does not show it. The same region *removed* (the
-  faithfulness curves' blur, LIME's mean fill; ``model_top_removed``) tells why: on 32 such faces
+  curves' blur fill, the flat mean fill LIME used before; ``model_top_removed``) tells why: on 32 such faces
   blurring the scored half's eye raised the PSPI instead of lowering it (by 6.0 points with eye
   closure, 3.7 with orbit tightening; the mean fill 4.4 and 1.8), as did blurring the brow with brow
   lowering (1.3), while the AU-free eye lowered it (1.5, 4.2; the brow 3.8). The model reads these
@@ -195,7 +195,8 @@ def model_drops(case: Case, assessment: Assessment, bundle: ModelBundle,
     pixels = input_pixels(x, model.spec)
 
     def tensor(picture: np.ndarray) -> torch.Tensor:
-        return normalise(torch.from_numpy(picture).permute(2, 0, 1)[None].contiguous(), model.spec).to(x.dtype)
+        batch = torch.from_numpy(picture).permute(2, 0, 1)[None].contiguous()
+        return normalise(batch, model.spec).to(x.dtype)
 
     au_free = neutral_half(case, assessment, bundle) if neutral is None else neutral
     fills = {"au_free": au_free, "blur": tensor(blurred(pixels)), "mean": torch.zeros_like(x),

@@ -222,5 +222,5 @@ class CaptumLimeExplainer:
                                  seed=seed, started=started)
 
 
-__all__ = ["DEFAULT_FILL", "DEFAULT_METHOD", "DEFAULT_SAMPLES", "FILLS", "CaptumLimeExplainer", "LimeExplainer", "fill_image",
-           "queried_model"]
+__all__ = ["DEFAULT_FILL", "DEFAULT_METHOD", "DEFAULT_SAMPLES", "FILLS", "CaptumLimeExplainer",
+           "LimeExplainer", "fill_image", "queried_model"]

@@ -101,7 +101,8 @@ def acceptance(ground: dict[str, Any] | None, faith: dict[str, Any] | None,
         results, n = faith["results"], faith["faces"]
         pairs = {m: [results[k]["deletion_below_random"] for k in (f"{m}/side", f"{m}/pain") if k in results]
                  for m, _ in methods}
-        row(f"deletion AUC below the random orderings' mean, side / pain ({n} faces, {faith['fill']} fill; >= "
+        row(f"deletion AUC below the random orderings' mean, side / pain ({n} faces, {faith['fill']} fill; "
+            f">= "
             f"{_pct(DELETION_TARGET)})", {m: " / ".join(_pct(v) for v in p) for m, p in pairs.items()},
             {m: all(v >= DELETION_TARGET for v in p) for m, p in pairs.items()})
     if sanity:
@@ -152,7 +153,8 @@ def ground_details(ground: dict[str, Any]) -> list[str]:
 
 
 def faith_details(faith: dict[str, Any]) -> list[str]:
-    lines = ["| method / stage | fill | deletion below random | insertion above random | deletion AUC (random) | "
+    lines = ["| method / stage | fill | deletion below random | insertion above random | "
+             "deletion AUC (random) | "
              "insertion AUC (random) |", "| --- | --- | --- | --- | --- | --- |"]
     tables = [(faith["fill"], faith["results"])] + list(faith.get("other_fills", {}).items())
     for key in sorted(faith["results"]):
@@ -206,17 +208,19 @@ def bench_details(bench: dict[str, Any]) -> list[str]:
         for stage, row in photo.items():
             for key, value in row.items():
                 stages.setdefault(stage, {}).setdefault(key, []).append(float(value))
-    fills = [("", "neutral")] + ([("_blur", "blur")] if any("lime_deletion_blur" in r for r in stages.values())
-                                 else [])
+    has_blur = any("lime_deletion_blur" in r for r in stages.values())
+    fills = [("", "neutral")] + ([("_blur", "blur")] if has_blur else [])
     lines = ["| stage | deletion fill | Grad-CAM / forward | our LIME s (deletion) | lime package defaults s "
-             "(deletion) | Grad-CAM deletion | random deletion |", "| --- | --- | --- | --- | --- | --- | --- |"]
+             "(deletion) | Grad-CAM deletion | random deletion |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for stage, rows in stages.items():
         med = {k: float(np.median(v)) for k, v in rows.items()}
         for suffix, fill in fills:
             lines.append(f"| {stage} | {fill} | {med['gradcam_over_forward']:.2f}x | {med['lime_s']:.2f} "
                          f"({med['lime_deletion' + suffix]:.2f}) | {med['lime_reference_s']:.2f} "
                          f"({med['lime_reference_deletion' + suffix]:.2f}) | "
-                         f"{med['gradcam_deletion' + suffix]:.2f} | {med['lime_random_deletion' + suffix]:.2f} |")
+                         f"{med['gradcam_deletion' + suffix]:.2f} | "
+                         f"{med['lime_random_deletion' + suffix]:.2f} |")
     population = bench.get("population") or {}
     rates = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in population.items())
     lines += ["", f"Medians over {len(bench.get('photos', {}))} photos. Population throughput "

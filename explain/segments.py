@@ -123,5 +123,6 @@ def paint_density(weights: np.ndarray, segments: Segments) -> np.ndarray:
     return scaled.astype(np.float32)[segments.labels]
 
 
-__all__ = ["OUTSIDE", "SEGMENTATIONS", "Segments", "paint", "paint_density", "region_segments", "segments_for",
+__all__ = ["OUTSIDE", "SEGMENTATIONS", "Segments", "paint", "paint_density", "region_segments",
+           "segments_for",
            "superpixel_segments"]

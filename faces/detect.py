@@ -152,7 +152,8 @@ def fit_landmarks(image: np.ndarray, box: Box, *, mirror_averaged: bool = True) 
 TURNS = (15.0, -15.0, 30.0, -30.0)
 
 
-def detect_turned(image: np.ndarray, turns: tuple[float, ...] = TURNS) -> tuple[Box, np.ndarray, float] | None:
+def detect_turned(image: np.ndarray,
+                  turns: tuple[float, ...] = TURNS) -> tuple[Box, np.ndarray, float] | None:
     """A face the upright detector misses because the head is tilted (a patient lying in bed, a phone
     held askew): the photo is turned by each angle of ``turns`` in turn (on a canvas large enough to
     keep every corner) until :func:`detect_faces` finds a face; its landmarks are fitted on the turned

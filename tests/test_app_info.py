@@ -61,7 +61,8 @@ def test_model_cards_and_about_say_what_the_models_are():
 
 def test_the_about_tab_shows_the_average_relaxed_face():
     demo = build_demo()
-    images = [c for c in _components(demo, gr.Image) if (c.label or "").startswith("The average relaxed face")]
+    images = [c for c in _components(demo, gr.Image)
+              if (c.label or "").startswith("The average relaxed face")]
     assert len(images) == 1 and str(images[0].value["path"]).endswith("face.png")
 
 

@@ -35,7 +35,8 @@ def test_the_face_template_is_symmetric_and_shows_eyes_darker_than_the_cheeks() 
 def test_grayscale_specs_get_a_grey_template() -> None:
     spec = InputSpec("half_face", 128, 64, grayscale=True)
     picture = template(spec)
-    assert np.array_equal(picture[..., 0], picture[..., 1]) and np.array_equal(picture[..., 1], picture[..., 2])
+    assert np.array_equal(picture[..., 0], picture[..., 1])
+    assert np.array_equal(picture[..., 1], picture[..., 2])
 
 
 def test_colour_matching_takes_the_inputs_mean_and_spread() -> None:

@@ -25,7 +25,8 @@ def test_the_head_is_kept_and_the_corners_are_white(astronaut) -> None:
     assert white.shape == photo.shape and white.dtype == np.uint8
     for x, y in np.round(points[[NOSE_TIP, 36, 45, 48, 54]]).astype(int):
         np.testing.assert_array_equal(white[y, x], photo[y, x])  # face pixels unchanged
-    for y, x in ((0, 0), (0, photo.shape[1] - 1), (photo.shape[0] - 1, 0), (photo.shape[0] - 1, photo.shape[1] - 1)):
+    last_row, last_col = photo.shape[0] - 1, photo.shape[1] - 1
+    for y, x in ((0, 0), (0, last_col), (last_row, 0), (last_row, last_col)):
         assert (white[y, x] == 255).all()
     # the astronaut's hair above the brows is kept, the space suit under the chin is not
     brow_top = int(points[17:27, 1].min())
