@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from data.realrun import PhotoRun, RealProtocol
+from faces.background import BACKGROUNDS
 
 TARGETS = {"side_accuracy_full": 0.95, "unedited_median": 2.0, "unedited_max": 4.0, "spearman": 0.9,
            "spearman_share": 0.9, "other_half": 0.5, "stability": 0.5}
@@ -227,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help="reduced protocol for smoke tests (full-severity peripheral palsy, two "
                         "strengths, 80 px)")
-    parser.add_argument("--background", default="keep", choices=("keep", "white"),
+    parser.add_argument("--background", default="keep", choices=BACKGROUNDS,
                         help="set everything outside the head to white before scoring (faces.background)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--summarise", metavar="JSON", default=None,

@@ -259,16 +259,10 @@ def fit_neutral_scores(bundle: Any, subjects: int = 120, seed: int = NEUTRAL_SEE
 
 def write_neutral_scores(weights_dir: Path, scores: dict[str, dict[str, Any]], command: str) -> list[Path]:
     """Put each role's neutral score into its card in ``weights_dir`` (the weights file is untouched)."""
-    from models.checkpoint import read_card
+    from models.checkpoint import update_card
 
-    written = []
-    for role, score in scores.items():
-        path = Path(weights_dir) / f"{role}.json"
-        card = read_card(path)
-        card.neutral_score = {**score, "command": command}
-        path.write_text(card.to_json() + "\n", encoding="utf-8")
-        written.append(path)
-    return written
+    return [update_card(weights_dir, role, neutral_score={**score, "command": command})
+            for role, score in scores.items()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -186,21 +186,16 @@ def model_drops(case: Case, assessment: Assessment, bundle: ModelBundle,
     the PSPI with that region's pixels replaced by the reference (the AU-free rendering in the same crop,
     :func:`neutral_half` unless given), see the module docstring."""
     from explain.base import input_pixels
-    from explain.faithfulness import blurred
-    from explain.neutral import neutral_fill
-    from models.preprocess import normalise
+    from explain.faithfulness import CURVE_FILLS, removal_fill
+    from models.preprocess import to_tensor
 
     half, model = case.unaffected, bundle.pain
     x = assessment.inputs.halves[half]
     pixels = input_pixels(x, model.spec)
-
-    def tensor(picture: np.ndarray) -> torch.Tensor:
-        batch = torch.from_numpy(picture).permute(2, 0, 1)[None].contiguous()
-        return normalise(batch, model.spec).to(x.dtype)
-
     au_free = neutral_half(case, assessment, bundle) if neutral is None else neutral
-    fills = {"au_free": au_free, "blur": tensor(blurred(pixels)), "mean": torch.zeros_like(x),
-             "neutral": tensor(neutral_fill(pixels, model.spec))}
+    fills = {"au_free": au_free, "mean": torch.zeros_like(x),
+             **{name: to_tensor(removal_fill(pixels, name, model.spec), model.spec).to(x.dtype)
+                for name in CURVE_FILLS}}
     source = MapSource(assessment.geometry, "pain", half)
     keys = [k for k in assessment.geometry.regions if k.rpartition("_")[2] == half.value]
     masks = torch.stack([torch.from_numpy(face_to_input(assessment.geometry.regions[k], source, model.spec,

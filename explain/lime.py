@@ -85,18 +85,15 @@ def fill_image(image: np.ndarray, fill: str, spec: InputSpec, segments: Segments
                reference: np.ndarray | None = None) -> np.ndarray:
     """The uint8 ``(h, w, 3)`` picture removed segments are replaced with (see the module docstring);
     ``fill="reference"`` takes ``reference``, a uint8 picture of the same size."""
-    from explain.faithfulness import blurred
-    from explain.neutral import neutral_fill
+    from explain.faithfulness import CURVE_FILLS, removal_fill
 
     if fill == "reference":
         if reference is None or reference.shape != image.shape:
             raise ValueError("fill='reference' needs reference=, an input of the same size (e.g. the same "
                              "person's neutral face in the same crop)")
         return np.ascontiguousarray(reference, dtype=np.uint8)
-    if fill == "neutral":
-        return neutral_fill(image, spec)
-    if fill == "blur":
-        return blurred(image)
+    if fill in CURVE_FILLS:
+        return removal_fill(image, fill, spec)
     if fill == "mean":
         return np.broadcast_to(np.asarray(spec.pad_value, np.uint8), image.shape).copy()
     if fill == "segment_mean":

@@ -100,6 +100,8 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _add_assess(sub: argparse._SubParsersAction) -> None:
+    from faces.background import BACKGROUNDS
+
     p = sub.add_parser("assess", help="assess one photo: affected side, PSPI of the unaffected half")
     p.add_argument("photo", type=Path, help="full-face photo (JPEG, PNG, ...)")
     p.add_argument("--side", choices=("left", "right"),
@@ -111,7 +113,7 @@ def _add_assess(sub: argparse._SubParsersAction) -> None:
                    help="no face detected: stop (error) or use template landmarks (pre-cropped faces)")
     p.add_argument("--reference", type=Path,
                    help="a neutral photo of the same person at rest: scores are read relative to it")
-    p.add_argument("--background", choices=("keep", "white"), default="keep",
+    p.add_argument("--background", choices=BACKGROUNDS, default="keep",
                    help="set everything outside the head to white first (off by default: on the development "
                         "photos it made every stress figure worse with the demo weights)")
 

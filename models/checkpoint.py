@@ -242,6 +242,20 @@ def read_card(path: Path | str) -> ModelCard:
     return ModelCard.from_dict(data, where=str(json_path))
 
 
+def update_card(weights_dir: Path | str, role: str, **values: Any) -> Path:
+    """Set fields of the installed card ``<weights_dir>/<role>.json`` (measurements added after
+    training, e.g. ``domain``, ``neutral_score``); the weights file, and so its sha256, is untouched."""
+    path = Path(weights_dir) / f"{role}.json"
+    card = read_card(path)
+    known = {f.name for f in fields(ModelCard)}
+    for name, value in values.items():
+        if name not in known:
+            raise CardError(f"{path}: a model card has no field {name!r}")
+        setattr(card, name, value)
+    path.write_text(card.to_json() + "\n", encoding="utf-8")
+    return path
+
+
 def check_state_dict(state: dict[str, torch.Tensor], reference: dict[str, torch.Tensor], where: str) -> None:
     """Raise :class:`ArchitectureMismatchError` unless names and shapes agree exactly."""
     missing = sorted(set(reference) - set(state))
@@ -315,6 +329,7 @@ __all__ = [
     "library_versions",
     "load_checkpoint",
     "read_card",
+    "update_card",
     "save_checkpoint",
     "sha256_file",
 ]

@@ -321,15 +321,9 @@ def check_domain(bundle: Any, inputs: Any) -> DomainCheck | None:
 
 def write_domain_stats(weights_dir: Any, role: str, stats: Mapping[str, Any]) -> Any:
     """Put ``stats`` into the card ``<weights_dir>/<role>.json`` (the weights file is untouched)."""
-    from pathlib import Path
+    from models.checkpoint import update_card
 
-    from models.checkpoint import read_card
-
-    path = Path(weights_dir) / f"{role}.json"
-    card = read_card(path)
-    card.domain = dict(stats)
-    path.write_text(card.to_json() + "\n", encoding="utf-8")
-    return path
+    return update_card(weights_dir, role, domain=dict(stats))
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from models.checkpoint import (
     read_card,
     save_checkpoint,
     sha256_file,
+    update_card,
 )
 from models.preprocess import InputSpec
 from models.registry import build_model
@@ -115,3 +116,13 @@ def test_missing_or_garbled_card(tmp_path) -> None:
     (tmp_path / "x.json").write_text("{not json")
     with pytest.raises(CardError, match="not valid JSON"):
         read_card(tmp_path / "x.json")
+
+
+def test_update_card_sets_known_fields_and_leaves_the_weights_alone(tmp_path) -> None:
+    _, path = _saved(tmp_path)
+    before = read_card(path).weights
+    update_card(tmp_path, "side", neutral_score={"value": 0.3})
+    card = read_card(path)
+    assert card.neutral_score == {"value": 0.3} and card.weights == before
+    with pytest.raises(CardError, match="no field"):
+        update_card(tmp_path, "side", colour="blue")
