@@ -237,6 +237,9 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
                    help="fraction of the recipe's subjects (quick trials)")
     p.add_argument("--max-epochs", type=int, help="cap every model's epochs (quick trials)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--only", nargs="+", choices=("side", "pain", "full_face_pain"), metavar="ROLE",
+                   help="retrain only these roles (side, pain, full_face_pain); the other installed models "
+                   "are kept as they are and tested with the new ones")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -249,7 +252,7 @@ def _demo(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.scale != 1.0 or args.max_epochs:
         recipe = recipe.scaled(args.scale, args.max_epochs)
     report = build_demo_weights(args.work, args.weights or WEIGHTS_DIR, recipe=recipe, threads=args.threads,
-                                progress=not args.quiet, command=command_line(argv))
+                                progress=not args.quiet, command=command_line(argv), only=args.only)
     print(format_report(report))
     return 0 if all(report["evaluation"]["acceptance"].values()) else 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ def _tiny_recipe() -> DemoRecipe:
         ModelRecipe("pain", "pain/unbc", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
                     patience=1, half_precision=True, role="full_face_pain"),
     ]
-    return DemoRecipe(datasets, models, seed=0, bf16=False, real=None)
+    return DemoRecipe(datasets, models, seed=0, bf16=False, real=None, real_side=None)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +86,35 @@ def test_re_running_reuses_the_rendered_data(built) -> None:
 
     _generate(root / "work", _tiny_recipe(), progress=False)
     assert stamp == {p: p.stat().st_mtime_ns for p in (root / "work" / "data").rglob("*.png")}
+
+
+def test_only_retrains_the_roles_asked_and_keeps_the_others_byte_for_byte(built, tmp_path) -> None:
+    root, _ = built
+    weights = tmp_path / "weights"
+    shutil.copytree(root / "weights", weights)
+    before = {p.name: p.read_bytes() for p in weights.glob("*.safetensors")}
+    report = build_demo_weights(tmp_path / "work", weights, recipe=_tiny_recipe(), threads=1, progress=False,
+                                command="python -m models demo-weights --only side", only=["side"],
+                                log=lambda _: None)
+    assert report["retrained"] == ["side"] and set(report["kept"]) == {"pain", "full_face_pain"}
+    for name in ("pain.safetensors", "full_face_pain.safetensors"):
+        assert (weights / name).read_bytes() == before[name]
+    assert report["kept"]["pain"]["sha256"] == read_card(weights / "pain.json").weights["sha256"]
+    assert read_card(weights / "side.json").command == "python -m models demo-weights --only side"
+    # only the side model's data was rendered; the kept models were tested with the new side model
+    assert sorted(p.name for p in (tmp_path / "work" / "data").iterdir()) == ["side", "test"]
+    assert read_card(weights / "pain.json").metrics["test"]["side"] == report["evaluation"]["side"]
+    assert "`pain`, `full_face_pain` were kept as installed" in (weights / "README.md").read_text()
+
+
+def test_only_takes_the_runs_a_role_starts_from_and_the_data_they_need() -> None:
+    recipe = DemoRecipe().only(["side"])
+    assert [m.role for m in recipe.models] == ["side_base", "side"]
+    assert set(recipe.datasets) == {"side_base", "side", "test"} and set(recipe.real_sets()) == {"real_side"}
+    pain = DemoRecipe().only(["pain"])
+    assert [m.role for m in pain.models] == ["pain"] and set(pain.real_sets()) == {"real"}
+    with pytest.raises(ValueError, match="roles to retrain"):
+        DemoRecipe().only(["side_base"])
 
 
 def test_acceptance_checks_each_bar() -> None:
