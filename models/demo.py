@@ -554,9 +554,11 @@ def _wall_time(report: dict[str, Any]) -> str:
     scratch, reused = report.get("seconds_from_scratch"), report.get("reused") or {}
     text = (f"wall time from scratch {scratch['total'] / 60:.0f} min with {threads}" if scratch
             else f"with {threads}")
-    if reused.get("data") or reused.get("runs"):
-        text += (f"; the last run reused the rendered data and finished training runs in its work folder and "
-                 f"took {report['seconds']['total'] / 60:.1f} min")
+    what = [f"{kind} ({', '.join(names)})" for kind, names in
+            (("rendered data", reused.get("data")), ("finished training runs", reused.get("runs"))) if names]
+    if what:
+        text += (f"; the last run reused {' and '.join(what)} from its work folder and took "
+                 f"{report['seconds']['total'] / 60:.1f} min")
     return text
 
 
