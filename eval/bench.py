@@ -164,8 +164,11 @@ def client_rows(repeats: int, clients: tuple[int, ...]) -> list[Row]:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             command = [sys.executable, "-m", "app.bench", "--clients", str(count), "--repeats", str(repeats),
                        "--methods", "Grad-CAM", "--json", out.name]
-            subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+            if done.returncode != 0:  # say why, not only that it failed
+                tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+                raise RuntimeError(f"{' '.join(command[1:])} exited with {done.returncode}:\n{tail}")
             times = json.loads(Path(out.name).read_text())["Grad-CAM"]
         ordered = sorted(times)
         p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

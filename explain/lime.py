@@ -41,9 +41,9 @@ segment vectors, weighted by ``sqrt(exp(-d^2 / 0.25^2))`` with ``d`` the cosine 
 all-ones.
 
 Which is the default (``python -m explain bench --real 3 --synthetic 3``, 6 photos, medians, 128
-samples each, the retrained demo weights and the neutral fill, on the otherwise idle 2-core CPU). Side:
-lime 0.53 s, deletion AUC 0.05 with the neutral curve fill and 0.31 with the blur; captum 0.50 s, 0.05
-and 0.32. Pain: lime 0.53 s, -0.02 and 0.52; captum 0.52 s, -0.04 and 0.59 (lower is better). Equal
+samples each, the shipped demo weights and the neutral fill, on the otherwise idle 2-core CPU). Side:
+lime 0.49 s, deletion AUC 0.05 with the neutral curve fill and 0.28 with the blur; captum 0.45 s, 0.05
+and 0.22. Pain: lime 0.45 s, 0.00 and 0.53; captum 0.46 s, 0.00 and 0.59 (lower is better). Nearly equal
 time and faithfulness, so the ``lime`` package, which the design names, is the default
 (:data:`DEFAULT_METHOD`); ``captum_lime`` is offered beside it.
 """
