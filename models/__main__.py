@@ -228,6 +228,8 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
+    from models.bundle import ROLES
+
     p = sub.add_parser("demo-weights",
                        help="render the synthetic data, train, test and install the demo weights")
     p.add_argument("--work", type=Path, default=Path("build/demo-weights"),
@@ -237,7 +239,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
                    help="fraction of the recipe's subjects (quick trials)")
     p.add_argument("--max-epochs", type=int, help="cap every model's epochs (quick trials)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--only", nargs="+", choices=("side", "pain", "full_face_pain"), metavar="ROLE",
+    p.add_argument("--only", nargs="+", choices=ROLES, metavar="ROLE",
                    help="retrain only these roles (side, pain, full_face_pain); the other installed models "
                    "are kept as they are and tested with the new ones")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -36,6 +36,7 @@ import numpy as np
 
 from eval.metrics import accuracy, regression_metrics
 from faces.sides import Side
+from models.bundle import ROLES
 from models.checkpoint import card_path, read_card
 from models.pipeline import WEIGHTS_DIR, ModelBundle, assess, install, load_bundle
 
@@ -321,12 +322,11 @@ def _generate(work: Path, recipe: DemoRecipe, progress: bool) -> tuple[dict[str,
         write_dataset(folder, config, progress=progress)
         folders[name] = folder
     for name, real in recipe.real_sets().items():
-        folders[name] = _real_edits(work / "data" / name, real, progress, reused, name)
+        folders[name] = _real_edits(work / "data" / name, real, progress, reused)
     return folders, reused
 
 
-def _real_edits(folder: Path, real: RealRecipe, progress: bool, reused: list[str],
-                name: str = "real") -> Path:
+def _real_edits(folder: Path, real: RealRecipe, progress: bool, reused: list[str]) -> Path:
     """Write the recipe's real-photo edits (development photos only) unless already written alike."""
     from data.photos import offline_photos
     from data.realtrain import MANIFEST, RealEditConfig, write_real_edits
@@ -335,7 +335,7 @@ def _real_edits(folder: Path, real: RealRecipe, progress: bool, reused: list[str
                             palsy_share=real.palsy_share)
     manifest = folder / MANIFEST
     if manifest.is_file() and json.loads(manifest.read_text())["config"] == asdict(config):
-        reused.append(name)
+        reused.append(folder.name)
         return folder
     if folder.exists():
         shutil.rmtree(folder)
@@ -436,7 +436,7 @@ def build_demo_weights(work: Path, weights_dir: Path = WEIGHTS_DIR, *, recipe: D
     kept_roles: list[str] = []
     if only:
         recipe = recipe.only(only)
-        kept_roles = [role for role in ("side", "pain", "full_face_pain")
+        kept_roles = [role for role in ROLES
                       if role not in only and (weights_dir / f"{role}.json").is_file()]
         if "pain" not in set(only) | set(kept_roles):
             raise ValueError(f"retraining only {', '.join(only)} needs the other models installed in "
@@ -583,8 +583,7 @@ def model_card_markdown(report: dict[str, Any], weights_dir: Path) -> str:
                   if (weights_dir / f"{role}.json").is_file()]
     mixed = any("mixed PSPI" in c.training_data.get("description", "") for c in pain_cards)
     pain_range = "0-14" if mixed else "0-12"
-    real = recipe.get("real") or recipe.get("real_side") or any(
-        "edited development photos" in c.training_data.get("description", "") for c in pain_cards)
+    real = recipe.get("real") or recipe.get("real_side")
     kept = report.get("kept") or {}
     kept_note = ([
         "",
