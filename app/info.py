@@ -91,7 +91,8 @@ def population_tab(folder: Path = POPULATION_DIR) -> None:
         "average* over a dataset, per group: the decided affected side, the true palsy side, the PSPI band. "
         "Side maps show the evidence for the affected side; pain maps the scored (unaffected) half, signed "
         "(raises / lowers PSPI). Make them for your own data with\n\n"
-        "`python -m explain population --data DIR --stage side|pain --method gradcam|lime --out OUT`")
+        "`python -m explain population --data DIR --stage side|pain "
+        "--method gradcam|lime|integrated_gradients --out OUT`")
     runs = sorted(folder.glob("*/population.json")) if folder.is_dir() else []
     if not runs:
         gr.Markdown("No population heatmaps are committed yet.")
@@ -100,7 +101,8 @@ def population_tab(folder: Path = POPULATION_DIR) -> None:
         summary = _read_json(summary_path) or {}
         files = summary.get("files", {})
         stage = {"side": "Side model", "pain": "Pain model"}.get(summary.get("stage"), summary.get("stage"))
-        method = {"gradcam": "Grad-CAM", "lime": "LIME"}.get(summary.get("method"), summary.get("method"))
+        method = {"gradcam": "Grad-CAM", "lime": "LIME", "integrated_gradients": "Integrated gradients"}.get(
+            summary.get("method"), summary.get("method"))
         gr.Markdown(f"#### {stage} · {method} · {summary.get('faces', '?')} synthetic faces")
         pictures = [(str(summary_path.parent / name), group) for group, name in sorted(files.items())
                     if (summary_path.parent / name).is_file()]

@@ -33,8 +33,10 @@ METHOD_CHOICES: dict[str, tuple[str, ...]] = {
     "Grad-CAM": ("gradcam",),
     "LIME": ("lime",),
     "Grad-CAM and LIME": ("gradcam", "lime"),
+    "Integrated gradients": ("integrated_gradients",),
 }
-METHOD_NAMES = {"gradcam": "Grad-CAM", "hirescam": "HiResCAM", "lime": "LIME", "captum_lime": "LIME (captum)"}
+METHOD_NAMES = {"gradcam": "Grad-CAM", "hirescam": "HiResCAM", "integrated_gradients": "Integrated gradients",
+                "lime": "LIME", "captum_lime": "LIME (captum)"}
 DEFAULT_LIME_SAMPLES = 128
 LIME_SAMPLE_RANGE = (32, 1000)
 
@@ -79,11 +81,12 @@ def parse_methods(choice: str | None) -> tuple[str, ...]:
     text = str(choice).strip().lower().replace("-", "").replace(" ", "")
     aliases = {"gradcam": ("gradcam",), "lime": ("lime",), "both": ("gradcam", "lime"),
                "gradcamandlime": ("gradcam", "lime"), "captumlime": ("captum_lime",),
-               "hirescam": ("hirescam",), "none": ()}
+               "hirescam": ("hirescam",), "integratedgradients": ("integrated_gradients",),
+               "integrated_gradients": ("integrated_gradients",), "ig": ("integrated_gradients",), "none": ()}
     if text not in aliases:
         raise ValueError(f"The explanation method {str(choice)[:40]!r} is not one of "
                          f"{', '.join(repr(c) for c in METHOD_CHOICES)} "
-                         "(or 'gradcam', 'hirescam', 'lime', 'both').")
+                         "(or 'gradcam', 'hirescam', 'integrated_gradients', 'lime', 'both').")
     return aliases[text]
 
 

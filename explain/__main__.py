@@ -26,6 +26,8 @@ import json
 import sys
 from pathlib import Path
 
+from explain.base import GRADIENT_METHODS, METHODS
+
 SUBCOMMANDS = {"population": "explain.population", "bench": "explain.bench", "layers": "explain.layer_choice",
                "mirror": "explain.mirror", "timing": "explain.timing", "groundtruth": "explain.groundtruth",
                "faithfulness": "explain.faithfulness", "sanity": "explain.sanity",
@@ -38,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Other commands: python -m explain " + "|".join(SUBCOMMANDS) + " --help",
     )
     parser.add_argument("photo", help="a face photo (JPEG, PNG, ...)")
-    parser.add_argument("--method", default="gradcam", choices=("gradcam", "hirescam", "lime", "captum_lime"))
+    parser.add_argument("--method", default="gradcam", choices=tuple(METHODS))
     parser.add_argument("--stage", default="both", choices=("side", "pain", "full_face_pain", "both"))
     parser.add_argument("--out", required=True, type=Path, help="folder for the PNGs and explanation.json")
     parser.add_argument("--side", default="auto",
@@ -55,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _params(args: argparse.Namespace) -> dict[str, object]:
-    if args.method in ("gradcam", "hirescam"):
+    if args.method in GRADIENT_METHODS:
         return {"layer": args.layer} if args.layer else {}
     params: dict[str, object] = {}
     if args.samples is not None:

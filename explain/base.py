@@ -36,9 +36,13 @@ from models.registry import SIDE_CLASSES
 METHODS: dict[str, str] = {
     "gradcam": "explain.gradcam:GradCamExplainer",
     "hirescam": "explain.gradcam:HiResCamExplainer",
+    "integrated_gradients": "explain.gradcam:IntegratedGradientsExplainer",
     "lime": "explain.lime:LimeExplainer",
     "captum_lime": "explain.lime:CaptumLimeExplainer",
 }
+
+#: The methods that take a layer (``layer=``) rather than LIME's samples and seed.
+GRADIENT_METHODS = ("gradcam", "hirescam", "integrated_gradients")
 
 HALVES_CHOICES = ("unaffected", "both")
 
@@ -247,6 +251,7 @@ def explain(assessment: Assessment, stage: str = "both", method: str = "gradcam"
 
 
 __all__ = [
+    "GRADIENT_METHODS",
     "HALVES_CHOICES",
     "METHODS",
     "ExplainError",

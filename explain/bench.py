@@ -7,6 +7,8 @@ the exact inputs of the assessment:
 
 - ``forward``: one forward pass of the deployed model (jitter-averaged; mirror-averaged for the side);
 - ``gradcam``: :class:`explain.gradcam.GradCamExplainer` (target <= 3x ``forward``);
+- ``integrated_gradients``: :class:`explain.gradcam.IntegratedGradientsExplainer` (8 path points from
+  the neutral face; reported against ``forward`` too, no target);
 - ``lime``: our LIME at its defaults (facial-region segments, 128 samples, neutral-face fill);
 - ``captum_lime``: captum's ``Lime`` at the same defaults;
 - ``lime_reference``: the ``lime`` package's own defaults: quickshift segments (kernel 4, max_dist 200,
@@ -34,7 +36,7 @@ import cv2
 import numpy as np
 import torch
 
-from explain.base import get_explainer
+from explain.base import GRADIENT_METHODS, get_explainer
 from explain.faithfulness import CURVE_FILLS, explanation_curves
 from explain.types import MapSource
 from models.pipeline import Assessment, ModelBundle, assess, load_default_models
@@ -44,6 +46,7 @@ SYNTHETIC_SEED = 3030
 REFERENCE = {"segmentation": "quickshift", "n_samples": 1000, "fill": "segment_mean"}
 METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "gradcam": ("gradcam", {}),
+    "integrated_gradients": ("integrated_gradients", {}),
     "lime": ("lime", {}),
     "captum_lime": ("captum_lime", {}),
     "lime_reference": ("lime", REFERENCE),
@@ -104,7 +107,7 @@ def measure_photo(assessment: Assessment, bundle: ModelBundle, repeats: int) -> 
         for name, (_, params) in METHODS.items():
             seconds, explanation = _timed(
                 lambda e=explainers[name], p=params, m=model, x=inputs, t=target, s=source:
-                e.attribute(m, x, t, source=s, **p), repeats if name == "gradcam" else 1)
+                e.attribute(m, x, t, source=s, **p), repeats if name in GRADIENT_METHODS else 1)
             row[f"{name}_s"] = seconds
             for fill in CURVE_FILLS:
                 curves = explanation_curves(explanation, model, inputs, fill=fill)
@@ -112,6 +115,7 @@ def measure_photo(assessment: Assessment, bundle: ModelBundle, repeats: int) -> 
                 row[f"{name}_deletion{suffix}"] = curves.deletion_auc
                 row[f"{name}_random_deletion{suffix}"] = curves.random_deletion_mean
         row["gradcam_over_forward"] = row["gradcam_s"] / row["forward_s"]
+        row["integrated_gradients_over_forward"] = row["integrated_gradients_s"] / row["forward_s"]
         out[stage] = row
     return out
 
@@ -163,10 +167,13 @@ def format_table(rows: dict[str, dict[str, dict[str, float]]], throughput: dict[
         lines.append(f"{stage:6} {'Grad-CAM, s':46} {cell('gradcam_s', 4):>36}")
         ratio = cell("gradcam_over_forward", 2)
         lines.append(f"{stage:6} {'Grad-CAM / forward (target <= 3)':46} {ratio:>36}")
+        ratio = cell("integrated_gradients_over_forward", 2)
+        lines.append(f"{stage:6} {'integrated gradients / forward':46} {ratio:>36}")
         for name, label in (("lime", "our LIME (regions, 128)"),
                             ("captum_lime", "captum Lime (regions, 128)"),
-                            ("lime_reference", "lime defaults (quickshift, 1000)"), ("gradcam", "Grad-CAM")):
-            if name != "gradcam":
+                            ("lime_reference", "lime defaults (quickshift, 1000)"), ("gradcam", "Grad-CAM"),
+                            ("integrated_gradients", "integrated gradients")):
+            if name not in GRADIENT_METHODS:
                 lines.append(f"{stage:6} {label + ', s':46} {cell(name + '_s'):>36}")
             for fill in CURVE_FILLS:
                 suffix = "" if fill == CURVE_FILLS[0] else f"_{fill}"

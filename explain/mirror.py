@@ -23,6 +23,12 @@ difference <= 0.025, summary correlation 1.000, top region swapped on 6 of 6, pr
 With landmarks found again on the mirror image the detector's placement differs, and the map follows the
 face it got: correlation >= 0.7 (measured 0.89-1.00, median 0.99; summary correlation 0.95-1.00; top
 region swapped on 6 of 6; with the side model before it, 0.72-1.00, median 0.94, 4 of 6).
+
+Integrated gradients (``--method integrated_gradients``), same photos and weights: with shared landmarks
+correlation 1.000, relative max difference <= 0.010, summary correlation 1.000, top region swapped on 5
+of 6 (on the astronaut the two eyes hold absolute mass within 0.1% of each other, so the ranking by
+absolute mass picks either); with landmarks found again correlation 0.83-1.00 (median 1.00; Grace
+Hopper 0.83), summary correlation 0.98-1.00, top region swapped on 5 of 6.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from explain.base import explain
+from explain.base import METHODS, explain
 from explain.regions import summarise
 from faces.landmarks import mirror_landmarks
 from faces.sides import Side
@@ -115,7 +121,7 @@ def sample_photos(lfw: int = 4) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explain mirror", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--method", default="gradcam", choices=("gradcam", "hirescam", "lime", "captum_lime"))
+    parser.add_argument("--method", default="gradcam", choices=tuple(METHODS))
     parser.add_argument("--lfw", type=int, default=4, help="LFW faces to add (default 4)")
     parser.add_argument("--shared-landmarks", action="store_true",
                         help="mirror the original's landmarks instead of detecting them on the mirror image")

@@ -89,6 +89,8 @@ def legend_words(explanation: Explanation) -> tuple[str, str]:
         return "weak", f"evidence: {explanation.target.replace('affected: ', '')} affected"
     if explanation.params.get("centred"):
         return "less than average", "raises PSPI most"
+    if explanation.params.get("reference"):
+        return "lowers PSPI", "raises vs a relaxed face"
     return "lowers PSPI", "raises PSPI"
 
 

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 import torch
 
-from explain.base import explain, get_explainer, target_label, to_face_map
+from explain.base import METHODS, explain, get_explainer, target_label, to_face_map
 from explain.regions import summarise
 from explain.types import Explanation, MapSource
 from explain.warp import CanonicalFrame
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explain population", description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="dataset folder (any layout the loaders read)")
     parser.add_argument("--stage", choices=("side", "pain"), default="side")
-    parser.add_argument("--method", choices=("gradcam", "hirescam", "lime", "captum_lime"), default="gradcam")
+    parser.add_argument("--method", choices=tuple(METHODS), default="gradcam")
     parser.add_argument("--out", required=True, help="folder for the PNGs and population.json")
     parser.add_argument("--limit", type=int, default=None, help="use the first N faces")
     parser.add_argument("--layout", default=None, help="layout name when the folder matches several")

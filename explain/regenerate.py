@@ -4,9 +4,9 @@ One command runs, with the documented seeds and sizes (:data:`FULL`; ``--quick``
 
 1. **population heatmaps**: a fresh synthetic set (``data.synth``, seed :data:`POPULATION_SEED`, every
    subject with a palsy, balanced PSPI, UNBC layout) rendered into a temporary folder that is deleted
-   afterwards, then :func:`explain.population.run` for side / Grad-CAM, pain / Grad-CAM and pain / LIME
-   into ``OUT/population/<stage>_<method>/``; each ``population.json`` records the set as the command
-   that renders it, not the temporary path;
+   afterwards, then :func:`explain.population.run` for side / Grad-CAM, pain / Grad-CAM, pain / LIME and
+   side and pain / integrated gradients into ``OUT/population/<stage>_<method>/``; each
+   ``population.json`` records the set as the command that renders it, not the temporary path;
 2. **ground truth** (:mod:`explain.groundtruth`), **faithfulness** (:mod:`explain.faithfulness`) and
    **sanity** (:mod:`explain.sanity`) of :data:`METHODS` on fresh synthetic faces of seed :data:`SEED` into
    ``OUT/groundtruth.json``, ``OUT/faithfulness.json`` and ``OUT/sanity.json``;
@@ -41,10 +41,11 @@ POPULATION_SEED = 4040
 DEVELOPMENT_SEED = 7
 DEFAULT_OUT = Path(__file__).resolve().parent / "reports"
 STEPS = ("population", "groundtruth", "faithfulness", "sanity", "readme")
-POPULATION_RUNS = (("side", "gradcam"), ("pain", "gradcam"), ("pain", "lime"))
-#: Methods scored by the ground-truth, faithfulness and sanity reports (HiResCAM beside the two the
-#: acceptance targets are set for; see :mod:`explain.gradcam`).
-METHODS = ("gradcam", "lime", "hirescam")
+POPULATION_RUNS = (("side", "gradcam"), ("pain", "gradcam"), ("pain", "lime"),
+                   ("side", "integrated_gradients"), ("pain", "integrated_gradients"))
+#: Methods scored by the ground-truth, faithfulness and sanity reports (HiResCAM and integrated gradients
+#: beside the two the acceptance targets are set for; see :mod:`explain.gradcam`).
+METHODS = ("gradcam", "lime", "hirescam", "integrated_gradients")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ HIT_TARGET = 0.8
 DELETION_TARGET = 0.9
 SPEARMAN_BAR = 0.5
 METHODS = (("gradcam", "Grad-CAM"), ("lime", "LIME"), ("hirescam", "HiResCAM"),
+           ("integrated_gradients", "Integrated gradients"),
            ("lime_neutral", "LIME, AU-free fill (idealised)"))
 #: The methods the acceptance targets are set for; others are reported beside them.
 REQUIRED = ("gradcam", "lime")
@@ -210,9 +211,11 @@ def bench_details(bench: dict[str, Any]) -> list[str]:
                 stages.setdefault(stage, {}).setdefault(key, []).append(float(value))
     has_blur = any("lime_deletion_blur" in r for r in stages.values())
     fills = [("", "neutral")] + ([("_blur", "blur")] if has_blur else [])
+    has_ig = any("integrated_gradients_over_forward" in r for r in stages.values())
     lines = ["| stage | deletion fill | Grad-CAM / forward | our LIME s (deletion) | lime package defaults s "
-             "(deletion) | Grad-CAM deletion | random deletion |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "(deletion) | Grad-CAM deletion | random deletion |"
+             + (" integrated gradients / forward (deletion) |" if has_ig else ""),
+             "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if has_ig else "")]
     for stage, rows in stages.items():
         med = {k: float(np.median(v)) for k, v in rows.items()}
         for suffix, fill in fills:
@@ -220,7 +223,9 @@ def bench_details(bench: dict[str, Any]) -> list[str]:
                          f"({med['lime_deletion' + suffix]:.2f}) | {med['lime_reference_s']:.2f} "
                          f"({med['lime_reference_deletion' + suffix]:.2f}) | "
                          f"{med['gradcam_deletion' + suffix]:.2f} | "
-                         f"{med['lime_random_deletion' + suffix]:.2f} |")
+                         f"{med['lime_random_deletion' + suffix]:.2f} |"
+                         + (f" {med['integrated_gradients_over_forward']:.2f}x "
+                            f"({med['integrated_gradients_deletion' + suffix]:.2f}) |" if has_ig else ""))
     population = bench.get("population") or {}
     rates = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in population.items())
     lines += ["", f"Medians over {len(bench.get('photos', {}))} photos. Population throughput "

@@ -55,7 +55,7 @@ class Explanation:
     """One attribution map for one model output on one input.
 
     Attributes:
-        method: ``"gradcam"``, ``"hirescam"``, ``"lime"`` or ``"captum_lime"``.
+        method: ``"gradcam"``, ``"hirescam"``, ``"integrated_gradients"``, ``"lime"`` or ``"captum_lime"``.
         stage: ``"side"``, ``"pain"`` or ``"full_face_pain"``.
         half: for stage ``"pain"``, the patient half explained; else None.
         target: what was explained, in words: ``"affected: patient's left"`` (side) or ``"pspi"``.

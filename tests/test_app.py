@@ -115,6 +115,17 @@ def test_scripts_may_ask_for_hirescam_by_name(astronaut_png):
     assert [caption.split(" · ")[1] for _, caption in view.heatmaps] == ["HiResCAM", "HiResCAM"]
 
 
+def test_the_page_offers_integrated_gradients(astronaut_png):
+    from app.session import METHOD_CHOICES, parse_methods
+
+    assert METHOD_CHOICES["Integrated gradients"] == ("integrated_gradients",)
+    named = parse_methods("Integrated gradients")
+    assert named == parse_methods("integrated_gradients") == parse_methods("IG")
+    view = handlers.assess_photo(astronaut_png, False, "Patient's left", "Integrated gradients")
+    assert view.ok, view.message
+    assert [caption.split(" · ")[1] for _, caption in view.heatmaps] == ["Integrated gradients"] * 2
+
+
 def test_invalid_method_and_sample_count_get_their_own_messages(astronaut_png):
     assert "is not one of" in handlers.assess_photo(astronaut_png, method="magic").message
     assert "must be a number" in handlers.assess_photo(astronaut_png, samples="many").message

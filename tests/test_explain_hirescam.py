@@ -10,16 +10,12 @@ import torch
 from torch import nn
 
 import faces
-from data.synth import render_face, sample_identity
-from data.synth.generate import sample_frame_spec
 from explain.base import get_explainer
 from explain.gradcam import GradCamExplainer, HiResCamExplainer, layer_cam
 from explain.types import MapSource
 from faces.sides import Side
-from models.checkpoint import ModelCard
-from models.pipeline import ModelBundle
-from models.preprocess import InputSpec, flip_tensor
-from models.registry import build_model
+from models.preprocess import flip_tensor
+from tests.tiny_models import side_and_pain_bundle, synthetic_geometry
 
 
 class Probe(nn.Module):
@@ -73,19 +69,11 @@ def test_cell_wise_weights_see_what_the_channel_mean_cancels() -> None:
 
 @pytest.fixture(scope="module")
 def geometry() -> faces.FaceGeometry:
-    spec = sample_frame_spec(np.random.default_rng(2), sample_identity(9), size=128)
-    face = render_face(spec)
-    return faces.analyse(face.image, landmarks=face.landmarks, size=128)
+    return synthetic_geometry()
 
 
 def test_side_map_is_mirror_consistent_and_labelled(geometry) -> None:
-    torch.manual_seed(0)
-    card = ModelCard(architecture="side_cnn", task="side", outputs=2,
-                     input=InputSpec.default("aligned_face", (64, 64)).to_dict())
-    pain_card = ModelCard(architecture="simple_cnn", task="pain", outputs=1,
-                          input=InputSpec.default("half_face", (32, 16)).to_dict())
-    bundle = ModelBundle.from_modules(pain=build_model("simple_cnn", outputs=1), pain_card=pain_card,
-                                      side=build_model("side_cnn", outputs=2), side_card=card)
+    bundle = side_and_pain_bundle()
     explainer = get_explainer("hirescam")
     assert isinstance(explainer, HiResCamExplainer)
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))

@@ -55,7 +55,7 @@ def test_every_report_is_written_with_the_weights_it_measured(reports) -> None:
     ground = json.loads((out / "groundtruth.json").read_text())
     assert ground["faces"] == 2 and ground["seed"] == 2026 and len(ground["cases"]) == 2
     faith = json.loads((out / "faithfulness.json").read_text())
-    methods = ("gradcam", "lime", "hirescam")
+    methods = ("gradcam", "lime", "hirescam", "integrated_gradients")
     assert set(faith["results"]) == {f"{m}/{s}" for m in methods for s in ("side", "pain")}
     sanity = json.loads((out / "sanity.json").read_text())
     assert sanity["faces"] == 1 and set(sanity["results"]) == set(faith["results"])
@@ -85,8 +85,8 @@ def test_the_readme_carries_the_reports_figures(reports) -> None:
     assert f"| gradcam/pain | {sanity['results']['gradcam/pain']['median']:.2f} |" in text
     assert "`" + "ab" * 8 + "`" in text and "tiny test models" in text
     assert "Not measured yet" in text  # no bench.json in this folder
-    assert ("| check (target) | Grad-CAM | LIME | HiResCAM (extra) | LIME, AU-free fill (idealised) "
-            "(extra) | met |") in text
+    assert ("| check (target) | Grad-CAM | LIME | HiResCAM (extra) | Integrated gradients (extra) | "
+            "LIME, AU-free fill (idealised) (extra) | met |") in text
 
 
 def _acceptance_rows(folder, hit: float, deletion: float, spearman: float) -> list[str]:
