@@ -162,11 +162,15 @@ points alone; when the two disagree strongly the page says so.
 
 ### How the heatmaps are made
 
-Grad-CAM follows the gradient of the score inside the network: fast, and always shown. LIME switches whole
+Grad-CAM follows the gradient of the score inside the network: fast, and the default. LIME switches whole
 facial regions between "as in the photo" and "as on an average relaxed face" (the mean of 200 synthetic
-faces at rest, shown below, matched to the photo's colour) and fits how the score follows. On the demo
-weights LIME is the more faithful of the two: a model that reads a closed eye as the *absence* of an open
-one gives a gradient that does not show what opening it would do. Each heatmap's caption gives its
-deletion and insertion scores against random orderings (lower deletion is better), with removed parts
-taken from the same average face.
+faces at rest, shown below, matched to the photo's colour) and fits how the score follows. Integrated
+gradients walks from that same relaxed face to the photo and adds up, place by place, how the score
+changed on the way, so its map sums to the score above a relaxed face. On the demo weights Grad-CAM is
+the least faithful of the three: a model that reads a closed eye as the *absence* of an open one gives a
+gradient at the photo that does not show what opening it would do, while the two read against a relaxed
+face do (on fresh synthetic faces integrated gradients put the drawn pain action unit's region first on
+85% of faces, LIME on 77%, Grad-CAM on 53%). Each heatmap's caption gives its deletion and insertion
+scores against random orderings (lower deletion is better), with removed parts taken from the same
+average face.
 """

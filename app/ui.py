@@ -174,7 +174,8 @@ def _assess_tab(state: gr.State, by_caption: dict[str, str]) -> None:
                                 label="Affected side (set it if you know it; the choice is recorded)")
             method = choice_input(list(session.METHOD_CHOICES), value="Grad-CAM",
                                   label="Explanations (LIME takes about a second per stage; on the demo "
-                                        "weights it is the more faithful of the two)")
+                                        "weights LIME and integrated gradients are more faithful than "
+                                        "Grad-CAM)")
             samples = gr.Slider(*session.LIME_SAMPLE_RANGE, value=session.DEFAULT_LIME_SAMPLES, step=8,
                                 label="LIME samples per stage")
             with gr.Accordion(REFERENCE_LABEL, open=False):
