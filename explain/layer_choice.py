@@ -1,7 +1,9 @@
-"""Which Grad-CAM layer resolves the facial regions: measured on synthetic faces with known causes.
+"""Which layer resolves the facial regions (Grad-CAM, integrated gradients): measured on synthetic faces
+with known causes.
 
-``python -m explain layers --faces 32 --seed 99`` renders faces (true landmarks, no detector) and, per
-candidate layer (and, for PSPI, with the map centred or not; see :mod:`explain.gradcam`):
+``python -m explain layers --faces 32 --seed 99 [--method gradcam|integrated_gradients]`` renders faces
+(true landmarks, no detector) and, per candidate layer of the method (and, for Grad-CAM's PSPI map,
+centred or not; see :mod:`explain.gradcam`):
 
 - pain (half-face model): faces where one pain AU group (AU4; AU6+AU7; AU9+AU10; AU43) is active, a
   palsy on the other side; the unaffected half is explained (PSPI). Reported: how often the top-ranked
@@ -12,8 +14,8 @@ candidate layer (and, for PSPI, with the map centred or not; see :mod:`explain.g
 - side model: faces with a palsy (no pain AUs) explained for the palsy side. Reported: the share of
   absolute mass inside the regions the palsy changes on the affected side (mouth, eye, cheek; brow and
   forehead too for a peripheral palsy) against their share of the face.
-- faithfulness (:mod:`explain.faithfulness`, blurred fill, 8-pixel blocks): the deletion AUC against the
-  mean of 10 random orderings, and how often it is below that mean.
+- faithfulness (:mod:`explain.faithfulness`, the neutral-face fill, 8-pixel blocks): the deletion AUC
+  against the mean of 10 random orderings, and how often it is below that mean.
 - jitter: correlation between maps with and without the jitter averaging (default layers).
 
 It prints a table and returns the figures as a dict; nothing is written.
@@ -33,17 +35,24 @@ import torch
 from data.synth import AU_REGIONS, Palsy, render_face, sample_identity
 from data.synth.generate import sample_frame_spec
 from explain.base import build_explanation
-from explain.gradcam import GradCamExplainer, default_layer
+from explain.gradcam import GradCamExplainer, IntegratedGradientsExplainer, default_layer
 from explain.regions import summarise
 from explain.types import MapSource
 from faces.sides import Side
 from models.pipeline import Assessment, ModelBundle, assess, load_default_models
 
-#: Candidate (layer, centred) pairs per architecture.
+#: Candidate (layer, centred) pairs per method and architecture.
 CANDIDATES = {
-    "resnet18": (("layer2", False), ("layer3", False), ("layer3", True), ("layer4", False)),
-    "side_cnn": (("features.block1", False), ("features.block2", False), ("features.block3", False)),
+    "gradcam": {
+        "resnet18": (("layer2", False), ("layer3", False), ("layer3", True), ("layer4", False)),
+        "side_cnn": (("features.block1", False), ("features.block2", False), ("features.block3", False)),
+    },
+    "integrated_gradients": {
+        "resnet18": (("conv1", False), ("layer1", False), ("layer2", False), ("layer3", False)),
+        "side_cnn": (("features.block1", False), ("features.block2", False), ("features.block3", False)),
+    },
 }
+EXPLAINERS = {"gradcam": GradCamExplainer, "integrated_gradients": IntegratedGradientsExplainer}
 AU_GROUPS = {"AU4": ("AU4",), "AU6+AU7": ("AU6", "AU7"), "AU9+AU10": ("AU9", "AU10"), "AU43": ("AU43",)}
 
 
@@ -96,16 +105,20 @@ def _score(assessment: Assessment, explanation: Any, changed: set[str], model: A
             float(raising.signed > 0 and raising.key in changed), mass, area, gap, float(gap < 0)]
 
 
-def measure(n: int = 40, seed: int = 99, bundle: ModelBundle | None = None) -> dict[str, Any]:
-    """The figures described in the module docstring."""
+def measure(n: int = 40, seed: int = 99, bundle: ModelBundle | None = None,
+            method: str = "gradcam") -> dict[str, Any]:
+    """The figures described in the module docstring, for ``method``'s candidate layers."""
     bundle = bundle or load_default_models()
-    results: dict[str, Any] = {"faces": n, "seed": seed, "pain": {}, "side": {}, "jitter_correlation": {}}
-    plain, jittered = GradCamExplainer(), GradCamExplainer(jitter=True)
+    results: dict[str, Any] = {"faces": n, "seed": seed, "method": method, "pain": {}, "side": {},
+                               "jitter_correlation": {}}
+    plain, jittered = EXPLAINERS[method](), EXPLAINERS[method](jitter=True)
     for kind in ("pain", "side"):
         model = bundle.pain if kind == "pain" else bundle.side
         if model is None:
             continue
-        layers = CANDIDATES.get(model.card.architecture, ((default_layer(model.card.architecture), False),))
+        layers = CANDIDATES[method].get(model.card.architecture,
+                                        ((plain.layer_defaults.get(model.card.architecture)
+                                          or default_layer(model.card.architecture), False),))
         rows: dict[str, list[list[float]]] = {_name(*pair): [] for pair in layers}
         correlations = []
         for assessment, changed, side in _faces(n, seed, kind):
@@ -115,7 +128,7 @@ def measure(n: int = 40, seed: int = 99, bundle: ModelBundle | None = None) -> d
             target = 0 if stage == "pain" else (0 if side is Side.LEFT else 1)
             for layer, centre in layers:
                 input_map, params = plain.input_map(model, inputs, target, layer=layer, centre=centre)
-                explanation = build_explanation("gradcam", model, inputs, target, source, input_map,
+                explanation = build_explanation(method, model, inputs, target, source, input_map,
                                                 params=params)
                 rows[_name(layer, centre)].append(_score(assessment, explanation, changed, model, inputs))
             a, _ = plain.input_map(model, inputs, target)
@@ -135,14 +148,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explain layers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--faces", type=int, default=40, help="faces per stage (default 40)")
     parser.add_argument("--seed", type=int, default=99, help="synthetic seed (default 99)")
+    parser.add_argument("--method", choices=tuple(CANDIDATES), default="gradcam",
+                        help="whose candidate layers to compare (default gradcam)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    results = measure(args.faces, args.seed)
+    results = measure(args.faces, args.seed, method=args.method)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"Grad-CAM layers on {args.faces} synthetic faces per stage (seed {args.seed}, true landmarks)")
+    print(f"{args.method} layers on {args.faces} synthetic faces per stage (seed {args.seed}, "
+          "true landmarks)")
     for kind in ("pain", "side"):
         for layer, row in results[kind].items():
             print(f"  {kind:5s} {layer:15s} top region changed: by sum {row['top_region_hit']:6.1%}, "

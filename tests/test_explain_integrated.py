@@ -108,3 +108,15 @@ def test_finds_the_active_au_and_orders_the_half_faithfully(shipped) -> None:
             below += curves.deletion_beats_random
     assert hits >= 6
     assert below == 4
+
+
+def test_layer_comparison_covers_the_candidates_of_either_method(shipped) -> None:
+    from explain.layer_choice import CANDIDATES, measure
+
+    found = measure(2, seed=7, bundle=shipped, method="integrated_gradients")
+    assert found["method"] == "integrated_gradients"
+    assert set(found["pain"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"]["resnet18"]}
+    assert set(found["side"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"]["side_cnn"]}
+    for row in (*found["pain"].values(), *found["side"].values()):
+        assert 0.0 <= row["top_raising_hit"] <= 1.0 and 0.0 <= row["deletion_below_random"] <= 1.0
+        assert 0.0 < row["area_of_changed"] < 1.0
