@@ -13,6 +13,8 @@ from typing import Any
 
 import gradio as gr
 
+from app.session import METHOD_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_REPORTS = ROOT / "eval" / "reports"
 POPULATION_DIR = ROOT / "explain" / "reports" / "population"
@@ -101,8 +103,7 @@ def population_tab(folder: Path = POPULATION_DIR) -> None:
         summary = _read_json(summary_path) or {}
         files = summary.get("files", {})
         stage = {"side": "Side model", "pain": "Pain model"}.get(summary.get("stage"), summary.get("stage"))
-        method = {"gradcam": "Grad-CAM", "lime": "LIME", "integrated_gradients": "Integrated gradients"}.get(
-            summary.get("method"), summary.get("method"))
+        method = METHOD_NAMES.get(summary.get("method"), summary.get("method"))
         gr.Markdown(f"#### {stage} · {method} · {summary.get('faces', '?')} synthetic faces")
         pictures = [(str(summary_path.parent / name), group) for group, name in sorted(files.items())
                     if (summary_path.parent / name).is_file()]

@@ -1,5 +1,5 @@
-"""Explanations of both stages: Grad-CAM and LIME maps, carried back onto the face and the photo,
-per-region summaries, overlays, faithfulness, sanity checks and population heatmaps.
+"""Explanations of both stages: Grad-CAM, LIME and integrated-gradients maps, carried back onto the face
+and the photo, per-region summaries, overlays, faithfulness, sanity checks and population heatmaps.
 
 Entry point: :func:`explain.base.explain` (an :class:`~models.pipeline.Assessment` in, a list of
 :class:`~explain.types.Explanation` out). Sides are patient sides throughout.

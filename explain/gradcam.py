@@ -83,14 +83,14 @@ region was one the active AU changed on 37 of 40 faces (per group AU4 / AU6+7 / 
 22/40, ``layer3`` 25/40, the three averaged 24/40; weighting each channel by its spatial mean gradient
 instead (Grad-CAM's weighting along the path) 18, 14 and 8 of 40 at ``layer3``, ``layer2``, ``layer1``.
 The side map put 30% of its mass inside the palsy's regions (18% of the face; Grad-CAM 10%).
-``python -m explain layers --method integrated_gradients --faces 40 --seed 7`` repeats the layer comparison
-on its own development faces: the top PSPI-raising region was a changed one on 92.5% at ``conv1``, 65% at
-``layer1``, 57.5% at ``layer2`` and 42.5% at ``layer3``, with deletion below random on every face at
-every layer; the side map's mass in the palsy's regions (31% of the face there) was 40%, 34% and 28% at
-``block1``, ``block2`` and ``block3``. On 12 faces
-the deletion AUC (neutral fill) was below the random orderings' mean on 12/12 for both stages (the blur
-fill: 3/12 pain, 9/12 side), and against fully re-initialised weights the largest Spearman correlation
-was 0.02 (pain) and 0.14 (side) over 6 faces. It costs 8 forward and backward passes: 94 ms for the
+On 12 faces the deletion AUC (neutral fill) was below the random orderings' mean on 12/12 for both
+stages (the blur fill: 3/12 pain, 9/12 side), and against fully re-initialised weights the largest
+Spearman correlation was 0.02 (pain) and 0.14 (side) over 6 faces. ``python -m explain layers --method
+integrated_gradients --faces 40 --seed 7`` repeats the layer comparison on its own development faces:
+the top PSPI-raising region was a changed one on 92.5% at ``conv1``, 65% at ``layer1``, 57.5% at
+``layer2`` and 42.5% at ``layer3``, with deletion below random on every face at every layer; the side
+map's mass in the palsy's regions (31% of the face there) was 40%, 34% and 28% at ``block1``,
+``block2`` and ``block3``. It costs 8 forward and backward passes: 94 ms for the
 astronaut's half and 42 ms for the side against Grad-CAM's 22 and 4.5 ms (2 threads). Grad-CAM stays
 the default, as the design names it; the reports score integrated gradients beside it.
 

@@ -14,8 +14,7 @@ from explain.base import get_explainer
 from explain.gradcam import GradCamExplainer, HiResCamExplainer, layer_cam
 from explain.types import MapSource
 from faces.sides import Side
-from models.preprocess import flip_tensor
-from tests.tiny_models import side_and_pain_bundle, synthetic_geometry
+from tests.tiny_models import side_and_pain_bundle, side_map_and_mirror, synthetic_geometry
 
 
 class Probe(nn.Module):
@@ -76,10 +75,7 @@ def test_side_map_is_mirror_consistent_and_labelled(geometry) -> None:
     bundle = side_and_pain_bundle()
     explainer = get_explainer("hirescam")
     assert isinstance(explainer, HiResCamExplainer)
-    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    source = MapSource(geometry, "side")
-    direct = explainer.attribute(bundle.side, x, 0, source=source)
-    mirrored = explainer.attribute(bundle.side, flip_tensor(x), 1, source=source)
+    x, source, direct, mirrored = side_map_and_mirror(explainer, bundle, geometry)
     scale = float(np.abs(direct.input_map).max())
     assert scale > 0
     np.testing.assert_allclose(mirrored.input_map, direct.input_map[:, ::-1], atol=1e-4 * scale)

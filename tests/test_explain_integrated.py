@@ -17,10 +17,8 @@ from explain.gradcam import IntegratedGradientsExplainer, integrated_layer_map, 
 from explain.groundtruth import make_case, score_case
 from explain.lime import queried_model
 from explain.overlay import legend_words
-from explain.types import MapSource
 from models.pipeline import ModelBundle, assess, load_default_models
-from models.preprocess import flip_tensor
-from tests.tiny_models import side_and_pain_bundle, synthetic_geometry
+from tests.tiny_models import side_and_pain_bundle, side_map_and_mirror, synthetic_geometry
 
 
 class Squares(nn.Module):
@@ -60,10 +58,7 @@ def test_side_map_is_mirror_consistent_and_recorded(geometry) -> None:
     bundle = side_and_pain_bundle()
     explainer = get_explainer("integrated_gradients")
     assert isinstance(explainer, IntegratedGradientsExplainer) and "integrated_gradients" in GRADIENT_METHODS
-    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    source = MapSource(geometry, "side")
-    direct = explainer.attribute(bundle.side, x, 0, source=source)
-    mirrored = explainer.attribute(bundle.side, flip_tensor(x), 1, source=source)
+    x, source, direct, mirrored = side_map_and_mirror(explainer, bundle, geometry)
     scale = float(np.abs(direct.input_map).max())
     assert scale > 0
     np.testing.assert_allclose(mirrored.input_map, direct.input_map[:, ::-1], atol=2e-3 * scale)

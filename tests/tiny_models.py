@@ -8,9 +8,10 @@ import torch
 import faces
 from data.synth import render_face, sample_identity
 from data.synth.generate import sample_frame_spec
+from explain.types import Explanation, MapSource
 from models.checkpoint import ModelCard
 from models.pipeline import ModelBundle
-from models.preprocess import InputSpec
+from models.preprocess import InputSpec, flip_tensor
 from models.registry import build_model
 
 
@@ -30,3 +31,14 @@ def side_and_pain_bundle() -> ModelBundle:
                           input=InputSpec.default("half_face", (32, 16)).to_dict())
     return ModelBundle.from_modules(pain=build_model("simple_cnn", outputs=1), pain_card=pain_card,
                                     side=build_model("side_cnn", outputs=2), side_card=card)
+
+
+def side_map_and_mirror(explainer, bundle: ModelBundle, geometry: faces.FaceGeometry
+                        ) -> tuple[torch.Tensor, MapSource, Explanation, Explanation]:
+    """A seeded random 64 x 64 side input, its source, its map for the patient's left (index 0) and its
+    mirror image's map for the patient's right (index 1)."""
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    source = MapSource(geometry, "side")
+    direct = explainer.attribute(bundle.side, x, 0, source=source)
+    mirrored = explainer.attribute(bundle.side, flip_tensor(x), 1, source=source)
+    return x, source, direct, mirrored
