@@ -1,8 +1,9 @@
 """How far a photo lies from what the models learned: a Mahalanobis distance on pooled network features.
 
 **Features.** One rule for every registered architecture: the output of the network's last
-convolutional stage (:attr:`models.registry.Architecture.cam_layer`, the Grad-CAM layer), averaged over
-its spatial positions, caught by a forward hook. For ResNet18, MobileNetV2 and EfficientNet-B0 that is
+convolutional stage (:attr:`models.registry.Architecture.features`: the Grad-CAM layer, or for the
+local-evidence ResNet the ``layer3`` that its evidence head reads), averaged over its spatial positions,
+caught by a forward hook. For ResNet18, MobileNetV2 and EfficientNet-B0 that is
 exactly the input of the final linear layer (512 or 1280 global-pooled features); for our small CNNs it
 is the 128 global-pooled channels of the third block, before the dense head (the side CNN's 4 x 4 grid
 pooled to one cell). The dense head's hidden units were tried first: for the side CNN they told synthetic
@@ -70,7 +71,7 @@ class DomainError(ValueError):
 def feature_layer(network: nn.Module, architecture: str) -> nn.Module:
     """The last convolutional stage of ``network`` (built as ``architecture``), whose pooled output is the
     feature."""
-    name = get_architecture(architecture).cam_layer
+    name = get_architecture(architecture).features
     try:
         return network.get_submodule(name)
     except AttributeError as err:

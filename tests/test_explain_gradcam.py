@@ -127,6 +127,30 @@ def test_default_layers_resolve_the_face(geometry) -> None:
     assert last.params["centred"] is False and last.params["layer_grid"] == [4, 2]
 
 
+@pytest.mark.parametrize("name, grid", [("resnet18_evidence", (8, 4)), ("patch_evidence", (16, 8))])
+def test_evidence_network_map_is_its_score_split_into_places(geometry, name, grid) -> None:
+    """On the evidence networks the default layer is the evidence itself: uncentred, never negative, and
+    its cells add up to the score."""
+    assert default_layer(name) == "evidence"
+    torch.manual_seed(4)
+    pain = build_model(name, outputs=1).eval()
+    with torch.no_grad():
+        pain.evidence[2].bias.fill_(1.0)  # a score well above 0 for the random network
+    bundle = ModelBundle.from_modules(pain=pain, pain_card=ModelCard(
+        architecture=name, task="pain", outputs=1,
+        input=InputSpec.default("half_face").to_dict()), jitter_px=0)
+    x = torch.randn(1, 3, 128, 64, generator=torch.Generator().manual_seed(5))
+    result = GradCamExplainer().attribute(bundle.pain, x, 0, source=MapSource(geometry, "pain", Side.RIGHT))
+    assert result.params["layer"] == "evidence" and result.params["layer_grid"] == list(grid)
+    assert result.params["centred"] is False
+    assert float(result.input_map.min()) >= 0 and float(result.input_map.max()) > 0
+    cells, _ = layer_cam(pain, pain.evidence, x, [0], size=grid)
+    with torch.no_grad():
+        assert float(cells.sum()) == pytest.approx(float(pain(x)[0, 0]), rel=1e-4)
+        np.testing.assert_allclose(cells[0].numpy(), pain.evidence_map(x)[0, 0].numpy() / (grid[0] * grid[1]),
+                                   rtol=1e-4)
+
+
 def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:
     spec = sample_frame_spec(np.random.default_rng(8), sample_identity(21),
                              palsy=Palsy(Side.LEFT, 1.0, "peripheral"))

@@ -45,10 +45,58 @@ def test_cam_layer_is_a_conv_stage(name: str) -> None:
     assert any(isinstance(m, torch.nn.Conv2d) for m in layer.modules())
 
 
+EVIDENCE_NETWORKS = {"resnet18_evidence": ((8, 4), "layer3"), "patch_evidence": ((16, 8), "stage3"),
+                     "patch_evidence_aa": ((16, 8), "stage3")}
+
+
 def test_binary_pain_head_on_any_backbone() -> None:
-    for name in ARCHITECTURES:
+    # the evidence networks sum non-negative evidence: PSPI regressors only
+    for name in set(ARCHITECTURES) - set(EVIDENCE_NETWORKS):
         check_task(name, "pain_binary", 2)
         check_task(name, "pain_binary", 1)
+    for name in EVIDENCE_NETWORKS:
+        with pytest.raises(ValueError, match="not registered"):
+            check_task(name, "pain_binary", 2)
+
+
+@pytest.mark.parametrize("name", sorted(EVIDENCE_NETWORKS))
+def test_evidence_networks_score_the_mean_of_non_negative_evidence_per_cell(name: str) -> None:
+    grid, features = EVIDENCE_NETWORKS[name]
+    torch.manual_seed(0)
+    model = build_model(name, outputs=1, task="pain").eval()
+    x = torch.randn(3, 3, 128, 64)
+    with torch.no_grad():
+        evidence = model.evidence_map(x)
+        out = model(x)
+    assert evidence.shape == (3, 1, *grid) and bool((evidence >= 0).all())
+    torch.testing.assert_close(out, evidence.mean(dim=(2, 3)))
+    assert ARCHITECTURES[name].features == features and ARCHITECTURES[name].cam_layer == "evidence"
+    assert ARCHITECTURES["resnet18"].features == "layer4"
+
+
+def test_patch_evidence_cells_see_only_their_patch() -> None:
+    """A change in the top-left corner moves the evidence of the cells near it and of no cell more than
+    49 pixels away (the receptive field)."""
+    torch.manual_seed(1)
+    model = build_model("patch_evidence", outputs=1).eval()
+    with torch.no_grad():
+        model.evidence[2].bias.fill_(2.0)  # away from softplus's flat end, so every cell can move
+        x = torch.randn(1, 3, 128, 64)
+        y = x.clone()
+        y[:, :, :16, :16] += 2.0
+        moved = (model.evidence_map(y) - model.evidence_map(x)).abs()[0, 0]
+    assert float(moved[0, 0]) > 0 and float(moved[1, 1]) > 0
+    first_far = 5  # cell i sees pixels 8 i + 3.5 - 24 .. 8 i + 3.5 + 24: from cell 5 on, none of rows 0-15
+    assert float(moved[first_far - 1, 0]) > 0 and float(moved[0, first_far - 1]) > 0
+    assert float(moved[first_far:].max()) == 0.0 and float(moved[:, first_far:].max()) == 0.0
+
+
+def test_evidence_resnet_loads_a_torchvision_style_state_dict(tmp_path) -> None:
+    source = build_model("resnet18", outputs=1000)
+    path = tmp_path / "imagenet.pth"
+    torch.save(source.state_dict(), path)
+    loaded = build_model("resnet18_evidence", outputs=1, pretrained=path)
+    assert torch.equal(loaded.layer3[1].conv2.weight, source.layer3[1].conv2.weight)
 
 
 def test_defaults_and_wrong_requests() -> None:
