@@ -93,6 +93,17 @@ class SmallCNN(nn.Module):
         return self.head(self.pool(self.features(x)))
 
 
+def init_like_torchvision(network: nn.Module) -> None:
+    """Initialise convolutions (Kaiming normal, fan-out) and BatchNorm layers (1, 0) as torchvision's
+    ResNet does, in module order."""
+    for module in network.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.constant_(module.weight, 1)
+            nn.init.constant_(module.bias, 0)
+
+
 class BasicBlock(nn.Module):
     """ResNet basic block (two 3x3 convolutions and a shortcut), as in ``torchvision.models.resnet``."""
 
@@ -137,12 +148,7 @@ class ResNet18(nn.Module):
             in_ch = width
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512, outputs)
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.constant_(module.weight, 1)
-                nn.init.constant_(module.bias, 0)
+        init_like_torchvision(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -258,12 +264,7 @@ class PatchEvidenceNet(nn.Module):
                                     nn.ReLU(inplace=True))  # field 49
         self.evidence = nn.Sequential(nn.Conv2d(c, hidden, 1), nn.ReLU(inplace=True),
                                       nn.Conv2d(hidden, outputs, 1), nn.Softplus())
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.constant_(module.weight, 1)
-                nn.init.constant_(module.bias, 0)
+        init_like_torchvision(self)
         nn.init.normal_(self.evidence[2].weight, std=0.01)
         nn.init.constant_(self.evidence[2].bias, -3.0)  # start near "no evidence"
 
