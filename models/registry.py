@@ -199,21 +199,6 @@ class EvidenceResNet18(nn.Module):
         return self.evidence_map(x).mean(dim=(2, 3))
 
 
-class BlurPool(nn.Module):
-    """Blur with a 3 x 3 binomial kernel, then keep every second pixel (anti-aliased downsampling)."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        kernel = torch.tensor([1.0, 2.0, 1.0])
-        kernel = kernel[:, None] * kernel[None, :]
-        self.register_buffer("kernel", (kernel / kernel.sum()).expand(channels, 1, 3, 3).clone())
-        self.channels = channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        padded = nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
-        return nn.functional.conv2d(padded, self.kernel, stride=2, groups=self.channels)
-
-
 class PatchEvidenceNet(nn.Module):
     """A score summed from small patches: non-negative evidence per cell, each cell seeing only a patch.
 
@@ -241,25 +226,20 @@ class PatchEvidenceNet(nn.Module):
       development``), unedited PSPI median 2.23 and max 6.68 (ResNet18 1.24 and 8.23), and steadier
       one-sided edits (other half moved at most 0.83, 0.94 within 0.5; ResNet18 0.99, 0.96) but less
       stable under mirroring and roll (within 0.5 at 80 px on 0.82 of photos, at 120 px on 0.70;
-      ResNet18 0.88 and 0.82).
+      ResNet18 0.88 and 0.82). Anti-aliased pooling (a max over 2 x 2 at stride 1, then a binomial blur
+      at stride 2) did not steady it: 0.80 and 0.76, unedited median 2.87 (that run left the mean
+      predictor 6 epochs later than this one and reached MAE 1.73 on the seed-99 photos).
 
     Input ``(N, 3, H, W)`` normalised, H and W >= 32; output ``(N, outputs)``, each >= 0.
     """
 
-    def __init__(self, outputs: int, widths: tuple[int, int, int] = (32, 64, 128), hidden: int = 128,
-                 anti_alias: bool = False) -> None:
+    def __init__(self, outputs: int, widths: tuple[int, int, int] = (32, 64, 128), hidden: int = 128) -> None:
         super().__init__()
         a, b, c = widths
-
-        def down(channels: int) -> nn.Module:
-            if anti_alias:
-                return nn.Sequential(nn.MaxPool2d(2, stride=1), BlurPool(channels))
-            return nn.MaxPool2d(2)
-
         self.stem = nn.Sequential(nn.Conv2d(3, a, 3, 2, 1, bias=False), nn.BatchNorm2d(a),
                                   nn.ReLU(inplace=True))
-        self.stage1 = nn.Sequential(BasicBlock(a, b), down(b))  # stride 4, field 13
-        self.stage2 = nn.Sequential(BasicBlock(b, c), down(c))  # stride 8, field 33
+        self.stage1 = nn.Sequential(BasicBlock(a, b), nn.MaxPool2d(2))  # stride 4, field 13
+        self.stage2 = nn.Sequential(BasicBlock(b, c), nn.MaxPool2d(2))  # stride 8, field 33
         self.stage3 = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c),
                                     nn.ReLU(inplace=True))  # field 49
         self.evidence = nn.Sequential(nn.Conv2d(c, hidden, 1), nn.ReLU(inplace=True),
@@ -353,11 +333,6 @@ ARCHITECTURES: dict[str, Architecture] = {
             "patch_evidence", ("pain",), PatchEvidenceNet, "evidence", "evidence.2",
             "Local-patch evidence network: the PSPI is the mean of non-negative evidence per cell, each cell "
             "seeing a 49-pixel patch (16 x 8 cells on the half).", feature_layer="stage3",
-        ),
-        Architecture(
-            "patch_evidence_aa", ("pain",), lambda n: PatchEvidenceNet(n, anti_alias=True), "evidence",
-            "evidence.2", "The local-patch evidence network with anti-aliased downsampling.",
-            feature_layer="stage3",
         ),
         Architecture(
             "efficientnet_b0", ("pain", "pain_binary"), _efficientnet_b0, "features.8", "classifier.1",
@@ -477,7 +452,6 @@ __all__ = [
     "Architecture",
     "PretrainedWeightsError",
     "BasicBlock",
-    "BlurPool",
     "EvidenceResNet18",
     "PatchEvidenceNet",
     "ResNet18",

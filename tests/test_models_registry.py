@@ -45,8 +45,7 @@ def test_cam_layer_is_a_conv_stage(name: str) -> None:
     assert any(isinstance(m, torch.nn.Conv2d) for m in layer.modules())
 
 
-EVIDENCE_NETWORKS = {"resnet18_evidence": ((8, 4), "layer3"), "patch_evidence": ((16, 8), "stage3"),
-                     "patch_evidence_aa": ((16, 8), "stage3")}
+EVIDENCE_NETWORKS = {"resnet18_evidence": ((8, 4), "layer3"), "patch_evidence": ((16, 8), "stage3")}
 
 
 def test_binary_pain_head_on_any_backbone() -> None:
