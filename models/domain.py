@@ -2,8 +2,8 @@
 
 **Features.** One rule for every registered architecture: the output of the network's last
 convolutional stage (:attr:`models.registry.Architecture.features`: the Grad-CAM layer, or for the
-local-evidence ResNet the ``layer3`` that its evidence head reads), averaged over its spatial positions,
-caught by a forward hook. For ResNet18, MobileNetV2 and EfficientNet-B0 that is
+evidence networks the stage their evidence head reads), averaged over its spatial positions, caught by a
+forward hook. For ResNet18, MobileNetV2 and EfficientNet-B0 that is
 exactly the input of the final linear layer (512 or 1280 global-pooled features); for our small CNNs it
 is the 128 global-pooled channels of the third block, before the dense head (the side CNN's 4 x 4 grid
 pooled to one cell). The dense head's hidden units were tried first: for the side CNN they told synthetic

@@ -94,7 +94,8 @@ def evaluate(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, spec
 
 
 def output_count(model: nn.Module) -> int:
-    """Width of the network's last linear or 1 x 1 convolutional layer (its number of outputs)."""
+    """Width of the network's last linear or convolutional layer (its number of outputs; the evidence
+    networks end in a 1 x 1 convolution)."""
     last = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)][-1]
     return last.out_features if isinstance(last, nn.Linear) else last.out_channels
 
