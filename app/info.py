@@ -153,7 +153,7 @@ kept in server memory only, for at most 15 minutes after its last use, and never
 ### Neutral reference photo and counterfactual view
 
 A rest photo of the same person (optional) makes the scores read relative to that person's own resting
-face (a face exactly as at rest reads as the model reads an average relaxed face, about 0.3), which
+face (a face exactly as at rest reads as the model reads an average relaxed face, about 0.6), which
 removes their resting brow height, eye opening and the palsy's resting droop from them. The
 counterfactual view warps the assessed photo as if the face showed more of one pain-related
 action unit (brow lowering, lid narrowing, upper-lip raise, eye closure) on one or both patient sides and
@@ -163,15 +163,17 @@ points alone; when the two disagree strongly the page says so.
 
 ### How the heatmaps are made
 
-Grad-CAM follows the gradient of the score inside the network: fast, and the default. LIME switches whole
-facial regions between "as in the photo" and "as on an average relaxed face" (the mean of 200 synthetic
-faces at rest, shown below, matched to the photo's colour) and fits how the score follows. Integrated
-gradients walks from that same relaxed face to the photo and adds up, place by place, how the score
-changed on the way, so its map sums to the score above a relaxed face. On the demo weights Grad-CAM is
-the least faithful of the three: a model that reads a closed eye as the *absence* of an open one gives a
-gradient at the photo that does not show what opening it would do, while the two read against a relaxed
-face do (on fresh synthetic faces integrated gradients put the drawn pain action unit's region first on
-85% of faces, LIME on 77%, Grad-CAM on 53%). Each heatmap's caption gives its deletion and insertion
+Grad-CAM follows the gradient of the score inside the network: fast, and the default. For the pain
+score it is exact: the half-face model adds up non-negative evidence from small patches of the half,
+and the map shows how much each patch gave. LIME switches whole facial regions between "as in the
+photo" and "as on an average relaxed face" (the mean of 200 synthetic faces at rest, shown below, matched
+to the photo's colour) and fits how the score follows. Integrated gradients walks from that same relaxed
+face to the photo and adds up, place by place, how the score changed on the way, so its map sums to the
+score above a relaxed face. On fresh synthetic faces the drawn pain action unit's region came first on
+95% of faces with integrated gradients, 92% with LIME and 81% with Grad-CAM, which places brow lowering
+on the eye (the patches over the eye see the brow too). For the side decision Grad-CAM is the least
+faithful of the three; prefer integrated gradients or LIME there.
+Each heatmap's caption gives its deletion and insertion
 scores against random orderings (lower deletion is better), with removed parts taken from the same
 average face.
 """

@@ -100,7 +100,13 @@ where Grad-CAM is exact and needs no centring: each cell's evidence divided by t
 non-negative, adding up to the score. Whether the places are right depends on what a cell sees. On
 ResNet18's ``layer3`` every cell sees nearly the whole half, and the top region was a changed one on 12
 of 40 development faces (seed 7); on the patch network, whose cells see 49-pixel patches, on 30 of 40,
-with deletion below random on 12 of 12 (figures in their docstrings). Neither is the shipped pain model.
+with deletion below random on 12 of 12 (figures in their docstrings). The patch network is the shipped
+half-face pain model (the demo recipe, :mod:`models.demo`), so the pain figures above that name ResNet18
+describe the earlier weights; its integrated-gradients layer is the stem (64 x 32 cells on the half), where
+the top PSPI-raising region was a changed one on 37 of 40 of the same development faces. Its Grad-CAM puts
+brow lowering on the eye (2 of 10 faces on the brow), although swapping the brow region to the AU-free
+rendering lowers its PSPI most on 10 of 10: the cells over the eye see the brow too, and the network
+places that evidence there.
 
 Jitter averaging (:class:`models.pipeline.JitterAveraged`): ``jitter=True`` computes the map on every
 shifted copy the deployed model averages over and shifts each back before averaging. It is off by default:

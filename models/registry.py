@@ -212,8 +212,8 @@ class PatchEvidenceNet(nn.Module):
     places that the network cannot take from elsewhere, and a face without the features it learned to
     score gets about 0.
 
-    Measured as the half-face pain model of the demo recipe (same data, 30 epochs; ``python -m models
-    demo-weights --only pain`` with this architecture), development figures only:
+    The demo recipe's half-face pain model (:mod:`models.demo`, 30 epochs; ``python -m models demo-weights
+    --only pain``), chosen over the recipe's earlier ResNet18 on development figures only:
 
     - on 40 development faces (seed 7) the region with the most Grad-CAM evidence was one the active AU
       changed on 30 (brow lowering 2 of 10: its evidence sits on the eye, whose patches see the brow;

@@ -1,5 +1,6 @@
 """Ground-truth scoring: the fresh cases carry what they changed, the scoring counts a hit only when the
-map's top region is a changed one, and a test-sized run of LIME on the shipped weights finds the AU.
+map's top region is a changed one, and a test-sized run of LIME and of Grad-CAM on the shipped weights
+finds the AU.
 
 The test-sized run uses 8 faces (2 per AU group, seed 11, not the published seed) and asks for 5 hits:
 the full run (100 faces, ``python -m explain.groundtruth``) is the acceptance figure; with a true rate
@@ -89,19 +90,21 @@ def test_bootstrap_interval_brackets_the_mean() -> None:
     assert bootstrap([1.0] * 5)[1:] == (1.0, 1.0)
 
 
-def test_lime_finds_the_active_au_on_a_few_fresh_faces() -> None:
+def test_lime_and_gradcam_find_the_active_au_on_a_few_fresh_faces() -> None:
+    from explain.gradcam import GradCamExplainer
     from explain.lime import LimeExplainer
 
     shipped = load_default_models()
     bundle = ModelBundle(pain=shipped.pain)
-    explainers = {"lime": LimeExplainer()}
-    hits = 0
+    explainers = {"lime": LimeExplainer(), "gradcam": GradCamExplainer()}
+    hits = dict.fromkeys(explainers, 0)
     for index in range(8):
         case = make_case(index, seed=11)
         assessment = assess(case.image, side=case.palsy.side, models=bundle, landmarks=case.landmarks)
         row = score_case(case, assessment, bundle, explainers, {"lime": {"n_samples": 64}})
-        hits += row["methods"]["lime"]["hit"]
-    assert hits >= 5
+        for method in explainers:
+            hits[method] += row["methods"][method]["hit"]
+    assert hits["lime"] >= 5 and hits["gradcam"] >= 5, hits
 
 
 class MeanRed(torch.nn.Module):

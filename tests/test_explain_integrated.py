@@ -76,7 +76,8 @@ def shipped() -> ModelBundle:
 def test_the_pain_map_sums_to_the_score_above_a_relaxed_face(shipped) -> None:
     assessment = assess(skimage.data.astronaut(), models=shipped)
     [explanation] = explain(assessment, "pain", "integrated_gradients", models=shipped)
-    assert explanation.params["layer"] == "conv1" and explanation.params["layer_grid"] == [64, 32]
+    # the shipped patch-evidence network's stem: 64 x 32 cells on the 128 x 64 half
+    assert explanation.params["layer"] == "stem" and explanation.params["layer_grid"] == [64, 32]
     inputs = assessment.inputs.halves[assessment.unaffected_side]
     with torch.no_grad():
         model = queried_model(shipped.pain)
@@ -110,7 +111,8 @@ def test_layer_comparison_covers_the_candidates_of_either_method(shipped) -> Non
 
     found = measure(2, seed=7, bundle=shipped, method="integrated_gradients")
     assert found["method"] == "integrated_gradients"
-    assert set(found["pain"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"]["resnet18"]}
+    pain_architecture = shipped.pain.card.architecture
+    assert set(found["pain"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"][pain_architecture]}
     assert set(found["side"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"]["side_cnn"]}
     for row in (*found["pain"].values(), *found["side"].values()):
         assert 0.0 <= row["top_raising_hit"] <= 1.0 and 0.0 <= row["deletion_below_random"] <= 1.0
