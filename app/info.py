@@ -91,8 +91,9 @@ def population_tab(folder: Path = POPULATION_DIR) -> None:
         "Population heatmaps average each photo's map after warping it into one canonical face frame "
         "through its landmarks (patient's right on the image left), so they show where a model looks *on "
         "average* over a dataset, per group: the decided affected side, the true palsy side, the PSPI band. "
-        "Side maps show the evidence for the affected side; pain maps the scored (unaffected) half, signed "
-        "(raises / lowers PSPI). Make them for your own data with\n\n"
+        "Side maps show the evidence for the affected side; pain maps the scored (unaffected) half: "
+        "Grad-CAM as the evidence the half-face model added up to its score, LIME and integrated gradients "
+        "signed (raises / lowers PSPI). Make them for your own data with\n\n"
         "`python -m explain population --data DIR --stage side|pain "
         "--method gradcam|lime|integrated_gradients --out OUT`")
     runs = sorted(folder.glob("*/population.json")) if folder.is_dir() else []

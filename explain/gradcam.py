@@ -97,7 +97,9 @@ the default, as the design names it; the reports score integrated gradients besi
 Networks that score by summing local evidence (``models.registry``: ``resnet18_evidence``,
 ``patch_evidence``). On them the default layer is the evidence map itself (the registry's ``cam_layer``),
 where Grad-CAM is exact and needs no centring: each cell's evidence divided by the number of cells, all
-non-negative, adding up to the score. Whether the places are right depends on what a cell sees. On
+non-negative, adding up to the score; such maps carry ``params["evidence_map"]`` and are drawn as
+evidence (a sequential palette), not as raises / lowers. Whether the places are right depends on what a
+cell sees. On
 ResNet18's ``layer3`` every cell sees nearly the whole half, and the top region was a changed one on 12
 of 40 development faces (seed 7); on the patch network, whose cells see 49-pixel patches, on 30 of 40,
 with deletion below random on 12 of 12 (figures in their docstrings). The patch network is the shipped
@@ -143,6 +145,13 @@ DEFAULT_LAYERS: dict[str, str] = {"resnet18": "layer3", "side_cnn": "features.bl
 def default_layer(architecture: str) -> str:
     """The module path Grad-CAM hooks by default for ``architecture``."""
     return DEFAULT_LAYERS.get(architecture, get_architecture(architecture).cam_layer)
+
+
+def is_evidence_map(network: nn.Module, layer: str, architecture: str) -> bool:
+    """True when ``layer`` is the evidence map of a network that scores by averaging it
+    (``evidence_map``, e.g. :class:`models.registry.PatchEvidenceNet`): its Grad-CAM cells are
+    non-negative and add up to the score, so the map is shown as evidence, not as raises / lowers."""
+    return hasattr(network, "evidence_map") and layer == get_architecture(architecture).cam_layer
 
 
 def default_centre(role: str, architecture: str, layer: str) -> bool:
@@ -316,7 +325,8 @@ class GradCamExplainer:
         params = {"layer": layer_name, "layer_grid": list(grid), "upsampling": "bilinear",
                   **self._weighting(), "centred": bool(use_centre), "relu_attributions": False,
                   "mirror_averaged": side, "jitter_px": JITTER_PX if use_jitter else 0.0,
-                  "score": "log-odds per pass" if side else "raw output"}
+                  "score": "log-odds per pass" if side else "raw output",
+                  "evidence_map": is_evidence_map(network, layer_name, architecture) and not use_centre}
         return result.cpu().numpy().astype(np.float32), params
 
     def _layer_maps(self, model: LoadedModel, network: nn.Module, module: nn.Module, batch: torch.Tensor,

@@ -87,6 +87,8 @@ def legend_words(explanation: Explanation) -> tuple[str, str]:
     """What the two ends of the colour bar mean, e.g. ``("lowers PSPI", "raises PSPI")``."""
     if explanation.stage == "side":
         return "weak", f"evidence: {explanation.target.replace('affected: ', '')} affected"
+    if explanation.params.get("evidence_map"):
+        return "none", "pain evidence (sums to PSPI)"
     if explanation.params.get("centred"):
         return "less than average", "raises PSPI most"
     if explanation.params.get("reference"):

@@ -121,11 +121,12 @@ class Population:
     """Running per-group sums of warped maps and region shares."""
 
     def __init__(self, frame: CanonicalFrame, signed: bool) -> None:
-        self.frame, self.signed = frame, signed
+        self.frame, self.signed, self.stage = frame, signed, "pain" if signed else "side"  # until add()
         self.groups: dict[str, _Group] = {}
 
     def add(self, explanation: Explanation, assessment: Assessment, groups: list[str]) -> None:
         geometry = assessment.geometry
+        self.signed, self.stage = explanation.signed, explanation.stage  # the palette follows the maps
         warped = self.frame.warp(explanation.face_map, geometry.aligned_landmarks, geometry.mirrored)
         pixels = self.frame.warp(geometry.aligned, geometry.aligned_landmarks, geometry.mirrored)
         summary = summarise(explanation, geometry)
@@ -157,7 +158,8 @@ class Population:
         scale = 2
         big = cv2.resize(shown, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
         key = ("orange raises PSPI, purple lowers it" if self.signed
-               else "yellow: evidence for the side decided")
+               else "yellow: evidence for the side decided" if self.stage == "side"
+               else "yellow: evidence for pain (sums to PSPI)")
         lines = (f"{name} (n={group.faces})", key, "patient's right on the image left")
         strip = np.full((14 * len(lines) + 6, big.shape[1], 3), 255, np.uint8)
         for row, text in enumerate(lines):

@@ -83,8 +83,10 @@ class Explanation:
 
     @property
     def signed(self) -> bool:
-        """True for PSPI maps, whose sign (raises / lowers) is shown; side maps are shown as evidence."""
-        return self.stage != "side"
+        """True for PSPI maps, whose sign (raises / lowers) is shown; side maps, and the exact evidence
+        maps of networks that score by summing non-negative evidence (``params["evidence_map"]``), are
+        shown as evidence."""
+        return self.stage != "side" and not self.params.get("evidence_map", False)
 
     def photo_map(self, geometry: FaceGeometry) -> np.ndarray:
         """The face map carried onto the photo: ``(H, W)`` float32, 0 outside the aligned crop."""

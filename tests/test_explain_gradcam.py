@@ -13,6 +13,7 @@ from data.synth import Palsy, render_face, sample_identity
 from data.synth.generate import sample_frame_spec
 from explain.base import explain
 from explain.gradcam import GradCamExplainer, default_layer, layer_cam
+from explain.overlay import legend_words
 from explain.types import MapSource
 from faces.sides import Side
 from models.checkpoint import ModelCard
@@ -144,6 +145,12 @@ def test_evidence_network_map_is_its_score_split_into_places(geometry, name, gri
     assert result.params["layer"] == "evidence" and result.params["layer_grid"] == list(grid)
     assert result.params["centred"] is False
     assert float(result.input_map.min()) >= 0 and float(result.input_map.max()) > 0
+    # shown as evidence (the sequential palette), not as raises / lowers; a centred map stays signed
+    assert result.params["evidence_map"] is True and not result.signed
+    assert legend_words(result) == ("none", "pain evidence (sums to PSPI)")
+    centred = GradCamExplainer(centre=True).attribute(bundle.pain, x, 0,
+                                                     source=MapSource(geometry, "pain", Side.RIGHT))
+    assert centred.params["evidence_map"] is False and centred.signed
     cells, _ = layer_cam(pain, pain.evidence, x, [0], size=grid)
     with torch.no_grad():
         assert float(cells.sum()) == pytest.approx(float(pain(x)[0, 0]), rel=1e-4)

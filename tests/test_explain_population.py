@@ -124,3 +124,31 @@ def test_population_command_writes_group_maps_and_region_shares(dataset, tmp_pat
         assert any(name.startswith("palsy: patient's") for name in report["groups"])
     else:
         assert any(name.startswith("PSPI") for name in report["groups"])
+
+
+def test_evidence_maps_are_averaged_and_shown_as_evidence(dataset) -> None:
+    """A patch-evidence pain model's Grad-CAM maps are non-negative evidence: the population picture takes
+    the sequential palette and its caption says so, where a signed map keeps the diverging one."""
+    from explain.base import explain
+    from explain.population import Population, iter_faces
+    from faces.sides import Side
+    from models.pipeline import assess
+
+    torch.manual_seed(0)
+    spec = InputSpec.default("half_face", (64, 32))
+    bundle = ModelBundle.from_modules(
+        pain=build_model("patch_evidence", outputs=1).eval(),
+        pain_card=ModelCard(architecture="patch_evidence", task="pain", outputs=1, input=spec.to_dict()),
+        jitter_px=0.0)
+    signed_bundle = _bundle()
+    face = next(iter_faces(dataset / "unbc"))
+    shown = {}
+    for name, models in (("evidence", bundle), ("signed", signed_bundle)):
+        assessment = assess(face.image, models=ModelBundle(pain=models.pain), landmarks=face.landmarks,
+                            side=face.palsy_side or Side.LEFT)
+        [explanation] = explain(assessment, "pain", "gradcam", models=models)
+        population = Population(FRAME, signed=True)
+        population.add(explanation, assessment, ["all"])
+        shown[name] = (population.signed, population.picture("all"))
+    assert shown["evidence"][0] is False and shown["signed"][0] is True
+    assert shown["evidence"][1].ndim == 3 and shown["evidence"][1].dtype == np.uint8
