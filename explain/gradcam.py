@@ -97,18 +97,16 @@ the default, as the design names it; the reports score integrated gradients besi
 Networks that score by summing local evidence (``models.registry``: ``resnet18_evidence``,
 ``patch_evidence``). On them the default layer is the evidence map itself (the registry's ``cam_layer``),
 where Grad-CAM is exact and needs no centring: each cell's evidence divided by the number of cells, all
-non-negative, adding up to the score; such maps carry ``params["evidence_map"]`` and are drawn as
-evidence (a sequential palette), not as raises / lowers. Whether the places are right depends on what a
-cell sees. On
-ResNet18's ``layer3`` every cell sees nearly the whole half, and the top region was a changed one on 12
-of 40 development faces (seed 7); on the patch network, whose cells see 49-pixel patches, on 30 of 40,
-with deletion below random on 12 of 12 (figures in their docstrings). The patch network is the shipped
-half-face pain model (the demo recipe, :mod:`models.demo`), so the pain figures above that name ResNet18
-describe the earlier weights; its integrated-gradients layer is the stem (64 x 32 cells on the half), where
-the top PSPI-raising region was a changed one on 37 of 40 of the same development faces. Its Grad-CAM puts
-brow lowering on the eye (2 of 10 faces on the brow), although swapping the brow region to the AU-free
-rendering lowers its PSPI most on 10 of 10: the cells over the eye see the brow too, and the network
-places that evidence there.
+non-negative, adding up to the score; such maps carry ``params["evidence_map"]`` and are drawn as evidence (a
+sequential palette), not as raises / lowers. Whether the places are right depends on what a cell sees. On
+ResNet18's ``layer3`` every cell sees nearly the whole half, and the top region was a changed one on 12 of 40
+development faces (seed 7); on the patch network, whose cells see 49-pixel patches, on 30 of 40, with deletion
+below random on 12 of 12 (figures in their docstrings). The patch network is the shipped half-face pain model
+(the demo recipe, :mod:`models.demo`), so the pain figures above that name ResNet18 describe the earlier
+weights; its integrated-gradients layer is the stem (64 x 32 cells on the half), where the top PSPI-raising
+region was a changed one on 37 of 40 of the same development faces. Its Grad-CAM puts brow lowering on the eye
+(2 of 10 faces on the brow), although swapping the brow region to the AU-free rendering lowers its PSPI most
+on 10 of 10: the cells over the eye see the brow too, and the network places that evidence there.
 
 Jitter averaging (:class:`models.pipeline.JitterAveraged`): ``jitter=True`` computes the map on every
 shifted copy the deployed model averages over and shifts each back before averaging. It is off by default:
@@ -136,7 +134,7 @@ from explain.base import build_explanation, input_pixels
 from explain.types import Explanation, MapSource
 from models.pipeline import JITTER_PX, LoadedModel
 from models.preprocess import InputSpec, flip_tensor, normalise
-from models.registry import get_architecture
+from models.registry import SummedEvidence, get_architecture
 
 #: Grad-CAM layer per architecture where it differs from the registry's last stage (``cam_layer``).
 DEFAULT_LAYERS: dict[str, str] = {"resnet18": "layer3", "side_cnn": "features.block3"}
@@ -149,9 +147,9 @@ def default_layer(architecture: str) -> str:
 
 def is_evidence_map(network: nn.Module, layer: str, architecture: str) -> bool:
     """True when ``layer`` is the evidence map of a network that scores by averaging it
-    (``evidence_map``, e.g. :class:`models.registry.PatchEvidenceNet`): its Grad-CAM cells are
-    non-negative and add up to the score, so the map is shown as evidence, not as raises / lowers."""
-    return hasattr(network, "evidence_map") and layer == get_architecture(architecture).cam_layer
+    (:class:`models.registry.SummedEvidence`): its Grad-CAM cells are non-negative and add up to the
+    score, so the map is shown as evidence, not as raises / lowers."""
+    return isinstance(network, SummedEvidence) and layer == get_architecture(architecture).cam_layer
 
 
 def default_centre(role: str, architecture: str, layer: str) -> bool:

@@ -156,7 +156,28 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-class EvidenceResNet18(nn.Module):
+def evidence_head(channels: int, outputs: int, hidden: int) -> nn.Sequential:
+    """Per cell, features -> a non-negative amount of evidence: two 1 x 1 convolutions and a softplus,
+    started near "no evidence" (softplus(-3) = 0.05 per cell)."""
+    head = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.ReLU(inplace=True),
+                         nn.Conv2d(hidden, outputs, 1), nn.Softplus())
+    nn.init.constant_(head[2].bias, -3.0)
+    return head
+
+
+class SummedEvidence(nn.Module):
+    """A network whose output is the mean of its non-negative evidence map over cells (no bias), so that
+    the map (module ``evidence``) is an exact decomposition of the output into places."""
+
+    def evidence_map(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, outputs, h, w)`` non-negative evidence per cell; the output is its mean over cells."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.evidence_map(x).mean(dim=(2, 3))
+
+
+class EvidenceResNet18(SummedEvidence):
     """ResNet18's first three stages and a head that reads the score as a sum of local evidence.
 
     The head turns each cell of ``layer3`` (8 x 4 cells on the 128 x 64 half) into a non-negative amount
@@ -170,12 +191,12 @@ class EvidenceResNet18(nn.Module):
     so a local ImageNet state dict loads into them.
 
     Not the demo's pain model, because the places its cells give are not where the evidence lies: every
-    ``layer3`` cell sees nearly the whole half. Trained with the demo recipe in place of ResNet18 (same
-    data, 18 epochs), on 40 development faces (seed 7) the cell holding the most evidence was a region
-    the active AU changed on 12 (brow lowering 10 of 10, orbit tightening 0, levator contraction 0, eye
-    closure 2), against 21 for the shipped ResNet18's centred ``layer3`` Grad-CAM; LIME and integrated
-    gradients also found the changed region less often on it (29 and 29 of 40, against 34 and 37). On
-    the seed-99 test photos its unaffected-half PSPI had MAE 1.82 and r 0.83 (ResNet18 1.80 and 0.89).
+    ``layer3`` cell sees nearly the whole half. Trained with the demo recipe in place of ResNet18 (same data,
+    18 epochs), on 40 development faces (seed 7) the cell holding the most evidence was a region the active AU
+    changed on 12 (brow lowering 10 of 10, orbit tightening 0, levator contraction 0, eye closure 2), against
+    21 for the centred ``layer3`` Grad-CAM of the ResNet18 then shipped; LIME and integrated gradients also
+    found the changed region less often on it (29 and 29 of 40, against 34 and 37). On the seed-99 test photos
+    its unaffected-half PSPI had MAE 1.82 and r 0.83 (ResNet18 1.80 and 0.89).
 
     Input ``(N, 3, H, W)`` normalised, H and W >= 32; output ``(N, outputs)``, each >= 0.
     """
@@ -185,21 +206,15 @@ class EvidenceResNet18(nn.Module):
         trunk = ResNet18(outputs)
         for name in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3"):
             self.add_module(name, getattr(trunk, name))
-        self.evidence = nn.Sequential(nn.Conv2d(256, hidden, 1), nn.ReLU(inplace=True),
-                                      nn.Conv2d(hidden, outputs, 1), nn.Softplus())
-        # start near "no evidence": softplus(-3) = 0.05 per cell
-        nn.init.constant_(self.evidence[2].bias, -3.0)
+        self.evidence = evidence_head(256, outputs, hidden)
 
     def evidence_map(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, outputs, h, w)`` non-negative evidence per cell; the output is its mean over cells."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         return self.evidence(self.layer3(self.layer2(self.layer1(x))))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.evidence_map(x).mean(dim=(2, 3))
 
-
-class PatchEvidenceNet(nn.Module):
+class PatchEvidenceNet(SummedEvidence):
     """A score summed from small patches: non-negative evidence per cell, each cell seeing only a patch.
 
     Six 3 x 3 convolutions (a strided stem, two residual blocks, one more convolution) and two 2 x 2
@@ -216,10 +231,10 @@ class PatchEvidenceNet(nn.Module):
     --only pain``), chosen over the recipe's earlier ResNet18 on development figures only:
 
     - on 40 development faces (seed 7) the region with the most Grad-CAM evidence was one the active AU
-      changed on 30 (brow lowering 2 of 10: its evidence sits on the eye, whose patches see the brow;
-      orbit tightening 10, levator contraction 9, eye closure 9), against 21 for the shipped ResNet18's
-      centred ``layer3`` map; LIME 36 and integrated gradients 37 (ResNet18: 34 and 37); the deletion AUC
-      of the Grad-CAM PSPI map was below the random orderings' mean on 12 of 12 faces with either fill;
+      changed on 30 (brow lowering 2 of 10: its evidence sits on the eye, whose patches see the brow; orbit
+      tightening 10, levator contraction 9, eye closure 9), against 21 for the centred ``layer3`` map of the
+      ResNet18 it replaced; LIME 36 and integrated gradients 37 (ResNet18: 34 and 37); the deletion AUC of the
+      Grad-CAM PSPI map was below the random orderings' mean on 12 of 12 faces with either fill;
     - on the seed-99 test photos, unaffected-half MAE 1.52 (0.44 x the mean predictor) and r 0.880,
       against ResNet18's 1.80 (0.52 x) and 0.888; 0.9 MB of float16 weights instead of 22.4 MB;
     - on the development photos of the real-photo benchmark (``python -m eval realcheck --part
@@ -247,18 +262,13 @@ class PatchEvidenceNet(nn.Module):
         self.stage2 = nn.Sequential(BasicBlock(b, c), nn.MaxPool2d(2))  # stride 8, field 33
         self.stage3 = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c),
                                     nn.ReLU(inplace=True))  # field 49
-        self.evidence = nn.Sequential(nn.Conv2d(c, hidden, 1), nn.ReLU(inplace=True),
-                                      nn.Conv2d(hidden, outputs, 1), nn.Softplus())
+        self.evidence = evidence_head(c, outputs, hidden)
         init_like_torchvision(self)
         nn.init.normal_(self.evidence[2].weight, std=0.01)
-        nn.init.constant_(self.evidence[2].bias, -3.0)  # start near "no evidence"
 
     def evidence_map(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, outputs, h, w)`` non-negative evidence per cell; the output is its mean over cells."""
         return self.evidence(self.stage3(self.stage2(self.stage1(self.stem(x)))))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.evidence_map(x).mean(dim=(2, 3))
 
 
 def _mobilenet_v2(outputs: int) -> nn.Module:
@@ -461,7 +471,9 @@ __all__ = [
     "PatchEvidenceNet",
     "ResNet18",
     "SmallCNN",
+    "SummedEvidence",
     "build_model",
+    "evidence_head",
     "cam_layer",
     "check_task",
     "default_outputs",
