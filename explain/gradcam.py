@@ -108,6 +108,16 @@ region was a changed one on 37 of 40 of the same development faces. Its Grad-CAM
 (2 of 10 faces on the brow), although swapping the brow region to the AU-free rendering lowers its PSPI most
 on 10 of 10: the cells over the eye see the brow too, and the network places that evidence there.
 
+The same holds for a side model built that way (``side_halves``, :class:`models.registry.HalfEvidenceSide`,
+registered but not shipped): each half of the face is scored for palsy by one evidence network, and the
+map at its evidence is the named side's half evidence minus the other half's, adding up to the log-odds;
+the model is mirror-symmetric, so the mirror average changes nothing. Its integrated-gradients layer is
+the face itself (module ``face``), since its blocks run on the two halves as separate images. The shipped
+side CNN's map stays a channel-weighted first-order map: on 12 development faces (seed 7) Grad-CAM at
+``features.block3`` was below the random orderings' mean by deletion on 7 with the neutral fill and 6
+with a blurred one, and at ``features.block2`` (2 and 1), before the pooling of block 3 (4 and 2) or at the
+4 x 4 pooling (6 and 6) no better; HiResCAM at ``features.block3`` 6 and 12.
+
 Jitter averaging (:class:`models.pipeline.JitterAveraged`): ``jitter=True`` computes the map on every
 shifted copy the deployed model averages over and shifts each back before averaging. It is off by default:
 on the demo weights its maps correlate with the unjittered ones at a median of 0.997 (PSPI) and 0.996
@@ -374,7 +384,7 @@ class IntegratedGradientsExplainer(GradCamExplainer):
     method = "integrated_gradients"
     steps = 8
     layer_defaults = {"resnet18": "conv1", "resnet18_evidence": "conv1", "patch_evidence": "stem",
-                      "side_cnn": "features.block1"}
+                      "side_cnn": "features.block1", "side_halves": "face"}
 
     def __init__(self, layer: str | None = None, jitter: bool = False, centre: bool | None = False,
                  steps: int | None = None) -> None:

@@ -48,12 +48,14 @@ CANDIDATES = {
         "resnet18_evidence": (("layer2", False), ("layer3", False), ("layer3", True), ("evidence", False)),
         "patch_evidence": (("stage2", False), ("stage3", False), ("evidence", False)),
         "side_cnn": (("features.block1", False), ("features.block2", False), ("features.block3", False)),
+        "side_halves": (("evidence", False),),
     },
     "integrated_gradients": {
         "resnet18": (("conv1", False), ("layer1", False), ("layer2", False), ("layer3", False)),
         "resnet18_evidence": (("conv1", False), ("layer1", False), ("layer2", False), ("layer3", False)),
         "patch_evidence": (("stem", False), ("stage1", False), ("stage2", False), ("stage3", False)),
         "side_cnn": (("features.block1", False), ("features.block2", False), ("features.block3", False)),
+        "side_halves": (("face", False), ("evidence", False)),
     },
 }
 EXPLAINERS = {"gradcam": GradCamExplainer, "integrated_gradients": IntegratedGradientsExplainer}

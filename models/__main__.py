@@ -242,6 +242,9 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", nargs="+", choices=ROLES, metavar="ROLE",
                    help="retrain only these roles (side, pain, full_face_pain); the other installed models "
                    "are kept as they are and tested with the new ones")
+    p.add_argument("--arch", action="append", default=[], metavar="ROLE=ARCH",
+                   help="train ROLE's network (and the base run it starts from) as architecture ARCH instead "
+                   "of the recipe's, e.g. side=side_halves (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -251,6 +254,9 @@ def _demo(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from models.train import command_line
 
     recipe = DemoRecipe()
+    for choice in args.arch:
+        role, _, architecture = choice.partition("=")
+        recipe = recipe.with_architecture(role.strip(), architecture.strip())
     if args.scale != 1.0 or args.max_epochs:
         recipe = recipe.scaled(args.scale, args.max_epochs)
     report = build_demo_weights(args.work, args.weights or WEIGHTS_DIR, recipe=recipe, threads=args.threads,

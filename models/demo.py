@@ -39,6 +39,7 @@ from faces.sides import Side
 from models.bundle import ROLES
 from models.checkpoint import card_path, read_card
 from models.pipeline import WEIGHTS_DIR, ModelBundle, assess, install, load_bundle
+from models.registry import get_architecture
 
 REPORT_NAME = "reports/demo_weights.json"  # a subfolder: every *.json beside the weights is a card
 
@@ -177,6 +178,18 @@ class DemoRecipe:
         used = {key.partition("/")[0] for m in models for key in (m.data, *m.extra)}
         datasets = {k: d for k, d in self.datasets.items() if k in used or k == "test"}
         return DemoRecipe(datasets, models, self.seed, self.bf16, self.real, self.real_side)
+
+    def with_architecture(self, role: str, architecture: str) -> DemoRecipe:
+        """The same recipe with ``role``'s network (and that of the run it starts from, e.g. the side
+        model's base) built as ``architecture`` (a :data:`models.registry.ARCHITECTURES` key)."""
+        by_role = {m.role: m for m in self.models}
+        if role not in by_role or not by_role[role].install:
+            raise ValueError(f"no installed role {role!r} in the recipe")
+        get_architecture(architecture)  # a clear KeyError for an unknown name
+        roles = {role} | ({by_role[role].init_from} if by_role[role].init_from else set())
+        models = [ModelRecipe(**{**asdict(m), "arch": architecture}) if m.role in roles else m
+                  for m in self.models]
+        return DemoRecipe(self.datasets, models, self.seed, self.bf16, self.real, self.real_side)
 
     def scaled(self, subjects: float, epochs: int | None = None) -> DemoRecipe:
         """The same recipe with ``subjects`` times as many subjects (at least 4) and at most ``epochs``."""

@@ -84,6 +84,7 @@ def pooled_features(network: nn.Module, architecture: str, inputs: torch.Tensor,
     """Features ``(N, C)`` float64 of normalised model inputs ``(N, 3, H, W)`` (the network in eval mode)."""
     layer = feature_layer(network, architecture)
     caught: list[torch.Tensor] = []
+    caught_rows: list[int] = []  # the input batch size of each forward pass
     owner = threading.get_ident()  # a served model is shared: other threads' forward passes also run the hook
 
     def hook(_module: nn.Module, _args: Any, output: torch.Tensor) -> None:
@@ -92,7 +93,14 @@ def pooled_features(network: nn.Module, architecture: str, inputs: torch.Tensor,
         if output.ndim != 4:
             raise DomainError(f"{architecture}: {type(layer).__name__} gives a {output.ndim}-d output, "
                               "not a (N, C, H, W) feature map")
-        caught.append(output.detach().mean(dim=(2, 3)))
+        pooled = output.detach().mean(dim=(2, 3))
+        rows = caught_rows[-1]
+        if pooled.shape[0] != rows and pooled.shape[0] % rows == 0:
+            # the layer ran on several parts of each input (the half-evidence side model's two halves,
+            # part after part): each input's parts side by side
+            parts = pooled.shape[0] // rows
+            pooled = pooled.reshape(parts, rows, -1).permute(1, 0, 2).reshape(rows, -1)
+        caught.append(pooled)
 
     handle = layer.register_forward_hook(hook)
     was_training = network.training
@@ -101,7 +109,9 @@ def pooled_features(network: nn.Module, architecture: str, inputs: torch.Tensor,
     device = first.device if first is not None else torch.device("cpu")
     try:
         for start in range(0, inputs.shape[0], batch_size):
-            network(inputs[start:start + batch_size].to(device))
+            chunk = inputs[start:start + batch_size]
+            caught_rows.append(chunk.shape[0])
+            network(chunk.to(device))
     finally:
         handle.remove()
         network.train(was_training)

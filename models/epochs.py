@@ -94,8 +94,11 @@ def evaluate(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, spec
 
 
 def output_count(model: nn.Module) -> int:
-    """Width of the network's last linear or convolutional layer (its number of outputs; the evidence
-    networks end in a 1 x 1 convolution)."""
+    """The network's number of outputs: its ``outputs`` attribute where it has one (a side model that scores
+    both halves with one single-output head), else the width of its last linear or convolutional layer
+    (the evidence networks end in a 1 x 1 convolution)."""
+    if isinstance(getattr(model, "outputs", None), int):
+        return int(model.outputs)
     last = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)][-1]
     return last.out_features if isinstance(last, nn.Linear) else last.out_channels
 

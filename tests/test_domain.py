@@ -82,6 +82,20 @@ def test_resnet_features_are_the_input_of_its_final_layer() -> None:
         assert np.allclose(head.numpy(), resnet(x).numpy(), atol=1e-4)
 
 
+def test_a_network_that_scores_each_half_gives_both_halves_features_side_by_side() -> None:
+    """The half-evidence side model runs its blocks on both halves of each face: a face's feature is the
+    patient-right half's pooled features, then the (mirrored) patient-left half's, whatever the batch."""
+    torch.manual_seed(1)
+    side = build_model("side_halves", outputs=2).eval()
+    x = torch.randn(5, 3, 32, 32)
+    features = pooled_features(side, "side_halves", x, batch_size=2)
+    with torch.no_grad():
+        right = side.features(x[..., :16]).mean(dim=(2, 3))
+        left = side.features(x[..., 16:].flip(-1)).mean(dim=(2, 3))
+    assert features.shape == (5, 256)
+    assert np.allclose(features, torch.cat([right, left], dim=1).numpy(), atol=1e-5)
+
+
 def test_unknown_architecture_or_a_stage_without_a_map_raises(network) -> None:
     with pytest.raises(KeyError):
         feature_layer(network, "no_such_net")

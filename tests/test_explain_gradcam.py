@@ -12,7 +12,7 @@ import faces
 from data.synth import Palsy, render_face, sample_identity
 from data.synth.generate import sample_frame_spec
 from explain.base import explain
-from explain.gradcam import GradCamExplainer, default_layer, layer_cam
+from explain.gradcam import GradCamExplainer, IntegratedGradientsExplainer, default_layer, layer_cam
 from explain.overlay import legend_words
 from explain.types import MapSource
 from faces.sides import Side
@@ -156,6 +156,43 @@ def test_evidence_network_map_is_its_score_split_into_places(geometry, name, gri
         assert float(cells.sum()) == pytest.approx(float(pain(x)[0, 0]), rel=1e-4)
         np.testing.assert_allclose(cells[0].numpy(), pain.evidence_map(x)[0, 0].numpy() / (grid[0] * grid[1]),
                                    rtol=1e-4)
+
+
+def test_half_evidence_side_map_is_the_log_odds_split_into_the_two_halves(geometry) -> None:
+    """On the half-evidence side model Grad-CAM's default layer is the evidence: the map is the named
+    side's half evidence minus the other half's, its cells add up to the log-odds, and mirroring the face
+    mirrors the map (the model itself is mirror-symmetric)."""
+    assert default_layer("side_halves") == "evidence"
+    torch.manual_seed(6)
+    side = build_model("side_halves", outputs=2).eval()
+    card = ModelCard(architecture="side_halves", task="side", outputs=2,
+                     input=InputSpec.default("aligned_face", (64, 64)).to_dict())
+    bundle = ModelBundle.from_modules(pain=ColourProbe(), pain_card=_card("pain", "half_face", (32, 16), 1),
+                                      side=side, side_card=card, jitter_px=0)
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(7))
+    source = MapSource(geometry, "side")
+    with torch.no_grad():
+        logits = side(x)[0]
+        evidence = side.evidence_map(x)[0]
+    for target in (0, 1):
+        result = GradCamExplainer().attribute(bundle.side, x, target, source=source)
+        assert result.params["layer"] == "evidence" and result.params["layer_grid"] == [4, 4]
+        assert result.params["evidence_map"] is True and not result.signed
+        cells, _ = layer_cam(side, side.evidence, x, [target], size=(4, 4), log_odds=True)
+        expected = (evidence[target] - evidence[1 - target]) / 16
+        np.testing.assert_allclose(cells[0].numpy(), expected.numpy(), rtol=1e-4, atol=1e-6)
+        margin = float(logits[target] - logits[1 - target])
+        assert float(cells.sum()) == pytest.approx(margin, rel=1e-4, abs=1e-6)
+        # positive only on the half named affected: the patient's left is the image's right
+        named, other = (slice(2, 4), slice(0, 2)) if target == 0 else (slice(0, 2), slice(2, 4))
+        assert float(cells[0][:, named].min()) >= 0 and float(cells[0][:, other].max()) <= 0
+        mirrored = GradCamExplainer().attribute(bundle.side, flip_tensor(x), 1 - target, source=source)
+        scale = float(np.abs(result.input_map).max())
+        np.testing.assert_allclose(mirrored.input_map, result.input_map[:, ::-1], atol=1e-4 * scale)
+    # integrated gradients run on the whole face (its blocks see the halves as separate images)
+    integrated = IntegratedGradientsExplainer().attribute(bundle.side, x, 0, source=source)
+    assert integrated.params["layer"] == "face" and integrated.input_map.shape == (64, 64)
+    assert float(np.abs(integrated.input_map).max()) > 0
 
 
 def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:

@@ -117,6 +117,19 @@ def test_only_takes_the_runs_a_role_starts_from_and_the_data_they_need() -> None
         DemoRecipe().only(["side_base"])
 
 
+def test_an_architecture_can_replace_a_role_and_the_base_run_it_starts_from() -> None:
+    recipe = DemoRecipe().with_architecture("side", "side_halves").only(["side"])
+    assert [(m.role, m.arch) for m in recipe.models] == [("side_base", "side_halves"),
+                                                         ("side", "side_halves")]
+    pain = DemoRecipe().with_architecture("pain", "resnet18")
+    assert {m.role: m.arch for m in pain.models} == {**{m.role: m.arch for m in DemoRecipe().models},
+                                                     "pain": "resnet18"}
+    with pytest.raises(ValueError, match="no installed role"):
+        DemoRecipe().with_architecture("side_base", "side_halves")
+    with pytest.raises(KeyError, match="Unknown architecture"):
+        DemoRecipe().with_architecture("side", "no_such_net")
+
+
 def test_acceptance_checks_each_bar() -> None:
     good = {"side": {"accuracy": 0.97},
             "pspi": {"mae_ratio_to_baseline": 0.3, "unaffected_half": {"pearson_r": 0.9, "mae": 1.0},

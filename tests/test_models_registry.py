@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from models.epochs import output_count
 from models.preprocess import InputSpec
 from models.registry import (
     ARCHITECTURES,
@@ -32,10 +33,11 @@ def test_every_architecture_builds_and_runs_for_each_task(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(ARCHITECTURES))
 def test_models_are_input_size_agnostic(name: str) -> None:
-    model = build_model(name, outputs=1).eval()
+    outputs = default_outputs(ARCHITECTURES[name].tasks[0])
+    model = build_model(name, outputs=outputs).eval()
     with torch.no_grad():
         for size in ((64, 32), (96, 96)):
-            assert model(torch.randn(1, 3, *size)).shape == (1, 1)
+            assert model(torch.randn(1, 3, *size)).shape == (1, outputs)
 
 
 @pytest.mark.parametrize("name", sorted(ARCHITECTURES))
@@ -45,11 +47,14 @@ def test_cam_layer_is_a_conv_stage(name: str) -> None:
     assert any(isinstance(m, torch.nn.Conv2d) for m in layer.modules())
 
 
-EVIDENCE_NETWORKS = {"resnet18_evidence": ((8, 4), "layer3"), "patch_evidence": ((16, 8), "stage3")}
+#: evidence networks: (task, outputs, input size, grid, feature stage)
+EVIDENCE_NETWORKS = {"resnet18_evidence": ("pain", 1, (128, 64), (8, 4), "layer3"),
+                     "patch_evidence": ("pain", 1, (128, 64), (16, 8), "stage3"),
+                     "side_halves": ("side", 2, (128, 128), (8, 8), "features.block3")}
 
 
 def test_binary_pain_head_on_any_backbone() -> None:
-    # the evidence networks sum non-negative evidence: PSPI regressors only
+    # the evidence networks sum non-negative evidence: PSPI regressors or side scorers only
     for name in set(ARCHITECTURES) - set(EVIDENCE_NETWORKS):
         check_task(name, "pain_binary", 2)
         check_task(name, "pain_binary", 1)
@@ -60,17 +65,37 @@ def test_binary_pain_head_on_any_backbone() -> None:
 
 @pytest.mark.parametrize("name", sorted(EVIDENCE_NETWORKS))
 def test_evidence_networks_score_the_mean_of_non_negative_evidence_per_cell(name: str) -> None:
-    grid, features = EVIDENCE_NETWORKS[name]
+    task, outputs, size, grid, features = EVIDENCE_NETWORKS[name]
     torch.manual_seed(0)
-    model = build_model(name, outputs=1, task="pain").eval()
-    x = torch.randn(3, 3, 128, 64)
+    model = build_model(name, outputs=outputs, task=task).eval()
+    x = torch.randn(3, 3, *size)
     with torch.no_grad():
         evidence = model.evidence_map(x)
         out = model(x)
-    assert evidence.shape == (3, 1, *grid) and bool((evidence >= 0).all())
+    assert evidence.shape == (3, outputs, *grid) and bool((evidence >= 0).all())
     torch.testing.assert_close(out, evidence.mean(dim=(2, 3)))
+    assert output_count(model) == outputs
     assert ARCHITECTURES[name].features == features and ARCHITECTURES[name].cam_layer == "evidence"
     assert ARCHITECTURES["resnet18"].features == "layer4"
+
+
+def test_half_evidence_side_model_reads_each_half_and_swaps_under_a_mirror() -> None:
+    """Each side's logit comes from its own half only (the patient's left is the image's right), and
+    mirroring the face swaps the two logits exactly."""
+    torch.manual_seed(3)
+    model = build_model("side_halves", outputs=2, task="side").eval()
+    x = torch.randn(2, 3, 64, 64)
+    y = x.clone()
+    y[..., 32:] += 1.5  # the image's right: the patient's left half
+    with torch.no_grad():
+        before, after = model(x), model(y)
+        evidence = model.evidence_map(y)
+        torch.testing.assert_close(model(torch.flip(x, dims=(-1,))), before.flip(-1))
+    assert not torch.allclose(after[:, 0], before[:, 0]) and torch.equal(after[:, 1], before[:, 1])
+    # channel 0 (patient-left affected) lives on the image's right, channel 1 on its left
+    assert float(evidence[:, 0, :, :2].abs().max()) == 0.0 and float(evidence[:, 1, :, 2:].abs().max()) == 0.0
+    with pytest.raises(ValueError, match="two sides"):
+        build_model("side_halves", outputs=1)
 
 
 def test_patch_evidence_cells_see_only_their_patch() -> None:
