@@ -159,7 +159,7 @@ class PhotoRun:
         from scipy.stats import spearmanr
 
         strengths = self.protocol.strengths
-        network, landmark = [], []
+        network, landmark, scored = [], [], []
         for strength in strengths:
             if strength == 0:
                 result = base
@@ -168,6 +168,7 @@ class PhotoRun:
                 result = self._try(self._edit(landmarks, aus=aus))
             network.append(math.nan if result is None else result.pspi.unaffected_half)
             landmark.append(math.nan if result is None else _landmark_scores(result)[result.unaffected_side])
+            scored.append(None if result is None else result.unaffected_side.value)
 
         def rho(values: list[float]) -> float:
             if any(math.isnan(v) for v in values) or np.ptp(values) == 0:
@@ -175,7 +176,7 @@ class PhotoRun:
             return float(spearmanr(strengths, values).statistic)
 
         return {"strengths": list(strengths), "pspi": [round(v, 3) for v in network],
-                "landmark_pspi": [round(v, 3) for v in landmark],
+                "landmark_pspi": [round(v, 3) for v in landmark], "scored_sides": scored,
                 "spearman": round(rho(network), 4), "landmark_spearman": round(rho(landmark), 4)}
 
     def _one_sided(self, landmarks: np.ndarray, side: Side, net_base: dict, lm_base: dict) -> dict[str, Any]:

@@ -71,6 +71,31 @@ def _mean(values: Sequence[bool]) -> float | None:
     return round(float(np.mean(values)), 4) if len(values) else None
 
 
+def _sides_named(found: Sequence[dict[str, Any]]) -> dict[str, float] | None:
+    """On the unedited photos (no palsy drawn): the share whose side model named each patient side
+    clearly (top probability at least the pipeline's ``CLEAR_ABOVE``) and the share it left unclear."""
+    from models.pipeline import CLEAR_ABOVE
+
+    rows = [r["unedited"] for r in found if r["unedited"].get("side_confidence") is not None]
+    if not rows:
+        return None
+    clear = [u for u in rows if u["side_confidence"] >= CLEAR_ABOVE]
+    return {"patient_left": _mean([u["side_model_choice"] == "left" for u in clear]) if clear else 0.0,
+            "patient_right": _mean([u["side_model_choice"] == "right" for u in clear]) if clear else 0.0,
+            "no_clear_side": _mean([u["side_confidence"] < CLEAR_ABOVE for u in rows]), "n": len(rows)}
+
+
+def _half_switches(found: Sequence[dict[str, Any]], rho: float) -> dict[str, int] | None:
+    """Of the photos whose graded PSPI missed the Spearman target, how many had the scored half switch
+    along the edit (the side model's choice changed between strengths, so the curve joins two halves)."""
+    graded = [r["graded"] for r in found if "scored_sides" in r["graded"]]
+    if not graded:
+        return None
+    misses = [g for g in graded if not (_known(g["spearman"]) and g["spearman"] >= rho)]
+    switched = [g for g in misses if len({s for s in g["scored_sides"] if s is not None}) > 1]
+    return {"misses": len(misses), "with_half_switch": len(switched)}
+
+
 def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The benchmark figures over ``records`` (one part of the split)."""
     found = [r for r in records if r.get("face_found")]
@@ -99,10 +124,12 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "pspi_full_face": _stats([r["unedited"]["pspi_full_face"] for r in found], TARGETS["unedited_max"]),
         "landmark_pspi": _stats([r["unedited"]["landmark_pspi"] for r in found], TARGETS["unedited_max"]),
     }
+    summary["unedited"]["side_named"] = _sides_named(found)
     rho = TARGETS["spearman"]
     summary["graded_spearman"] = {
         "network": _stats([r["graded"]["spearman"] for r in found], rho, at_least=True),
         "landmark": _stats([r["graded"]["landmark_spearman"] for r in found], rho, at_least=True),
+        "misses_with_half_switch": _half_switches(found, rho),
     }
     sides = [o for r in found for o in r["one_sided"].values()]
     summary["one_sided"] = {
@@ -132,6 +159,18 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+def _named_text(summary: dict[str, Any]) -> str | None:
+    named = summary["unedited"].get("side_named")  # absent from reports written before it was counted
+    if not named:
+        return None
+    return "/".join(_fmt(named[k]) for k in ("patient_left", "patient_right", "no_clear_side"))
+
+
+def _switch_text(summary: dict[str, Any]) -> str | None:
+    switches = summary["graded_spearman"].get("misses_with_half_switch")
+    return f"{switches['with_half_switch']} of {switches['misses']}" if switches else None
+
+
 def table(summaries: dict[str, dict[str, Any]]) -> str:
     """A plain-text table: one row per figure, one column per part, the acceptance target beside it."""
     parts = list(summaries)
@@ -159,9 +198,11 @@ def table(summaries: dict[str, dict[str, Any]]) -> str:
         lambda s: f"{_fmt(s['unedited']['landmark_pspi']['median'])}/"
                   f"{_fmt(s['unedited']['landmark_pspi']['max'])}")
     add("unedited full-face PSPI, median", lambda s: s["unedited"]["pspi_full_face"]["median"])
+    add("  side named on unedited photos: patient left / right, no clear side", _named_text)
     add("share of photos with Spearman >= 0.9 (network)",
         lambda s: s["graded_spearman"]["network"]["share_within_target"], ">= 0.9")
     add("  median Spearman (network)", lambda s: s["graded_spearman"]["network"]["median"])
+    add("  misses whose scored half switched along the edit", _switch_text)
     add("  landmark estimate: share / median",
         lambda s: f"{_fmt(s['graded_spearman']['landmark']['share_within_target'])}/"
                   f"{_fmt(s['graded_spearman']['landmark']['median'])}")

@@ -55,6 +55,26 @@ def test_summary_counts_misses_as_failures() -> None:
     assert summary["stability"]["80"]["network"]["share_within_target"] == 0.5
     text = realcheck.table({"held_out": summary})
     assert "held_out" in text and ">= 0.95" in text and "2/3" in text
+    # reports written before the side naming and the scored halves were recorded summarise without them
+    assert summary["unedited"]["side_named"] is None
+    assert summary["graded_spearman"]["misses_with_half_switch"] is None
+
+
+def test_summary_says_which_side_unedited_photos_got_and_why_a_graded_edit_missed() -> None:
+    records = [_record(name, 1.0, rho, 0.2, 0.1) for name, rho in (("a", 1.0), ("b", 0.5), ("c", 0.6))]
+    for record, (choice, confidence) in zip(records, (("left", 0.9), ("right", 0.8), ("left", 0.6)),
+                                            strict=True):
+        record["unedited"].update(side_model_choice=choice, side_confidence=confidence)
+    records[0]["graded"]["scored_sides"] = ["right", "right"]
+    records[1]["graded"]["scored_sides"] = ["right", "left"]  # a miss joining two halves
+    records[2]["graded"]["scored_sides"] = ["left", None]  # a miss on one half (the edit lost its face)
+    summary = realcheck.summarise(records)
+    named = summary["unedited"]["side_named"]
+    assert named["n"] == 3 and named["no_clear_side"] == pytest.approx(1 / 3, abs=1e-4)  # 0.6 < CLEAR_ABOVE
+    assert named["patient_left"] == 0.5 and named["patient_right"] == 0.5  # shares of the clear ones
+    assert summary["graded_spearman"]["misses_with_half_switch"] == {"misses": 2, "with_half_switch": 1}
+    text = realcheck.table({"held_out": summary})
+    assert "1 of 2" in text and "0.50/0.50/0.33" in text
 
 
 def test_benchmark_runs_on_two_photos(tmp_path, capsys) -> None:
@@ -98,6 +118,7 @@ def test_protocol_records_what_a_pipeline_said() -> None:
     assert {row["side"]: row["model_correct"] for row in record["palsy"]} == {"left": True, "right": False}
     assert record["graded"]["landmark_spearman"] == 1.0  # two strengths, the estimate rises
     assert record["graded"]["pspi"] == record["graded"]["landmark_pspi"]
+    assert record["graded"]["scored_sides"] == ["right", "right"]
     assert record["one_sided"]["left"]["landmark_edited_half_rise"] > 0
     assert set(record["stability"]["80"]["moved"]) == {"mirror", "roll+", "roll-"}
 
