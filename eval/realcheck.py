@@ -72,17 +72,18 @@ def _mean(values: Sequence[bool]) -> float | None:
 
 
 def _sides_named(found: Sequence[dict[str, Any]]) -> dict[str, float] | None:
-    """On the unedited photos (no palsy drawn): the share whose side model named each patient side
-    clearly (top probability at least the pipeline's ``CLEAR_ABOVE``) and the share it left unclear."""
+    """On the unedited photos (no palsy drawn): the shares whose side model named the patient's left or
+    right clearly (top probability at least the pipeline's ``CLEAR_ABOVE``) and left it unclear (they add
+    up to 1; a clear side on a face without a palsy is a false alarm)."""
     from models.pipeline import CLEAR_ABOVE
 
     rows = [r["unedited"] for r in found if r["unedited"].get("side_confidence") is not None]
     if not rows:
         return None
-    clear = [u for u in rows if u["side_confidence"] >= CLEAR_ABOVE]
-    return {"patient_left": _mean([u["side_model_choice"] == "left" for u in clear]) if clear else 0.0,
-            "patient_right": _mean([u["side_model_choice"] == "right" for u in clear]) if clear else 0.0,
-            "no_clear_side": _mean([u["side_confidence"] < CLEAR_ABOVE for u in rows]), "n": len(rows)}
+    named = [u["side_model_choice"] if u["side_confidence"] >= CLEAR_ABOVE else None for u in rows]
+    return {"patient_left": _mean([n == "left" for n in named]),
+            "patient_right": _mean([n == "right" for n in named]),
+            "no_clear_side": _mean([n is None for n in named]), "n": len(rows)}
 
 
 def _half_switches(found: Sequence[dict[str, Any]], rho: float) -> dict[str, int] | None:

@@ -70,11 +70,11 @@ def test_summary_says_which_side_unedited_photos_got_and_why_a_graded_edit_misse
     records[2]["graded"]["scored_sides"] = ["left", None]  # a miss on one half (the edit lost its face)
     summary = realcheck.summarise(records)
     named = summary["unedited"]["side_named"]
-    assert named["n"] == 3 and named["no_clear_side"] == pytest.approx(1 / 3, abs=1e-4)  # 0.6 < CLEAR_ABOVE
-    assert named["patient_left"] == 0.5 and named["patient_right"] == 0.5  # shares of the clear ones
+    assert named["n"] == 3  # 0.6 is below CLEAR_ABOVE: the third photo's side is not clear
+    assert [named[k] for k in ("patient_left", "patient_right", "no_clear_side")] == [0.3333] * 3
     assert summary["graded_spearman"]["misses_with_half_switch"] == {"misses": 2, "with_half_switch": 1}
     text = realcheck.table({"held_out": summary})
-    assert "1 of 2" in text and "0.50/0.50/0.33" in text
+    assert "1 of 2" in text and "0.33/0.33/0.33" in text
 
 
 def test_benchmark_runs_on_two_photos(tmp_path, capsys) -> None:
