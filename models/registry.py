@@ -329,8 +329,9 @@ class HalfEvidenceSide(SummedEvidence):
       0.99 of edits (0.95), a central one at half severity on 0.97 (0.89); but the pain edits, scored on
       the half the side model calls unaffected, rose steadily on fewer photos (Spearman >= 0.9 on 0.84
       against 0.90) and mirroring or rolling a face of 80 pixels kept the PSPI within 0.5 on 0.74 of photos
-      (0.82), presumably because on faces without a palsy its choice of the scored half follows small
-      asymmetries more often (not checked).
+      (0.82). The pain model did not change: on 7 of the 8 photos whose edit missed, the side model's
+      choice, and with it the scored half, switched between edit strengths (the edit is drawn on both
+      sides, so neither choice is wrong); it left the side unclear on 0.86 of the unedited photos.
 
     Training notes. The gain (:attr:`_HalvesToFace.gain`) and the start at softplus(0) were set while a
     fault in the training loop, since fixed (:func:`models.epochs.output_count` read the number of outputs
