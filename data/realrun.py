@@ -160,6 +160,7 @@ class PhotoRun:
 
         strengths = self.protocol.strengths
         network, landmark, scored = [], [], []
+        halves: dict[Side, list[float]] = {side: [] for side in Side}
         for strength in strengths:
             if strength == 0:
                 result = base
@@ -169,6 +170,9 @@ class PhotoRun:
             network.append(math.nan if result is None else result.pspi.unaffected_half)
             landmark.append(math.nan if result is None else _landmark_scores(result)[result.unaffected_side])
             scored.append(None if result is None else result.unaffected_side.value)
+            both = _half_scores(result) if result is not None else {}
+            for side in Side:
+                halves[side].append(both.get(side, math.nan))
 
         def rho(values: list[float]) -> float:
             if any(math.isnan(v) for v in values) or np.ptp(values) == 0:
@@ -177,6 +181,8 @@ class PhotoRun:
 
         return {"strengths": list(strengths), "pspi": [round(v, 3) for v in network],
                 "landmark_pspi": [round(v, 3) for v in landmark], "scored_sides": scored,
+                "half_pspi": {side.value: [round(v, 3) for v in values] for side, values in halves.items()},
+                "half_spearman": {side.value: round(rho(values), 4) for side, values in halves.items()},
                 "spearman": round(rho(network), 4), "landmark_spearman": round(rho(landmark), 4)}
 
     def _one_sided(self, landmarks: np.ndarray, side: Side, net_base: dict, lm_base: dict) -> dict[str, Any]:

@@ -58,6 +58,7 @@ def test_summary_counts_misses_as_failures() -> None:
     # reports written before the side naming and the scored halves were recorded summarise without them
     assert summary["unedited"]["side_named"] is None
     assert summary["graded_spearman"]["misses_with_half_switch"] is None
+    assert summary["graded_spearman"]["both_halves_fixed"] is None
 
 
 def test_summary_says_which_side_unedited_photos_got_and_why_a_graded_edit_missed() -> None:
@@ -68,11 +69,17 @@ def test_summary_says_which_side_unedited_photos_got_and_why_a_graded_edit_misse
     records[0]["graded"]["scored_sides"] = ["right", "right"]
     records[1]["graded"]["scored_sides"] = ["right", "left"]  # a miss joining two halves
     records[2]["graded"]["scored_sides"] = ["left", None]  # a miss on one half (the edit lost its face)
+    for record, halves in zip(records, ({"left": 1.0, "right": 0.95}, {"left": 1.0, "right": 0.5},
+                                        {"left": math.nan, "right": 1.0}), strict=True):
+        record["graded"]["half_spearman"] = halves
     summary = realcheck.summarise(records)
     named = summary["unedited"]["side_named"]
     assert named["n"] == 3  # 0.6 is below CLEAR_ABOVE: the third photo's side is not clear
     assert [named[k] for k in ("patient_left", "patient_right", "no_clear_side")] == [0.3333] * 3
     assert summary["graded_spearman"]["misses_with_half_switch"] == {"misses": 2, "with_half_switch": 1}
+    # each half on its own: only the first photo rises on both (a missing value is a miss)
+    both = summary["graded_spearman"]["both_halves_fixed"]
+    assert both == {"share_within_target": 0.3333, "median_lower": 0.5, "n": 3}
     text = realcheck.table({"held_out": summary})
     assert "1 of 2" in text and "0.33/0.33/0.33" in text
 
@@ -119,6 +126,9 @@ def test_protocol_records_what_a_pipeline_said() -> None:
     assert record["graded"]["landmark_spearman"] == 1.0  # two strengths, the estimate rises
     assert record["graded"]["pspi"] == record["graded"]["landmark_pspi"]
     assert record["graded"]["scored_sides"] == ["right", "right"]
+    # both halves are kept whichever was scored: the stand-in's patient-right half is the landmark estimate
+    assert record["graded"]["half_pspi"]["right"] == record["graded"]["landmark_pspi"]
+    assert record["graded"]["half_spearman"]["right"] == 1.0
     assert record["one_sided"]["left"]["landmark_edited_half_rise"] > 0
     assert set(record["stability"]["80"]["moved"]) == {"mirror", "roll+", "roll-"}
 
