@@ -322,9 +322,12 @@ class HalfEvidenceSide(SummedEvidence):
       where a quarter of the faces have no palsy, 0.926 (0.816);
     - 12 development faces (seed 7, ``explain.faithfulness``): Grad-CAM's deletion AUC below the random
       orderings' mean on 12 of 12 with a blurred fill (side CNN 6) but on 5 of 12 with the neutral-face fill
-      (7), probably because putting the average face into one half first makes the face lopsided, which
-      a model comparing the halves can read as a palsy of that half (not checked); on 20 faces 28% of the
-      map's mass lay inside the palsy's regions, which take 19% of the face (side CNN 10%);
+      (7): the neutral fill does not take this model's palsy evidence away (with the whole affected half
+      replaced by it, the probability of that side stayed at a median of 0.90, from 0.998; blurred, 0.66),
+      so deleting the half it points to first barely moves it; on 20 faces 28% of the map's mass lay
+      inside the palsy's regions, which take 19% of the face (side CNN 10%, whose decision rests on the
+      other half: with the affected half replaced by the neutral fill its probability stayed at 0.98, with
+      the other half replaced it fell to 0.39);
     - development photos (``python -m eval realcheck --part development``): a full-severity palsy found on
       0.99 of edits (0.95), a central one at half severity on 0.97 (0.89); but the pain edits, scored on
       the half the side model calls unaffected, rose steadily on fewer photos (Spearman >= 0.9 on 0.84
