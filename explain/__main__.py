@@ -11,6 +11,7 @@
     python -m explain sanity ...       (maps of trained against weight-randomised models)
     python -m explain reports ...      (regenerate every committed report in explain/reports)
     python -m explain neutral ...      (rebuild the neutral-face templates of the neutral fill)
+    python -m explain halves ...       (which half of the face a side decision rests on)
 
 The photo command assesses the photo, explains the asked stages and writes into DIR, for each
 explanation ``<stage>[_<half>]_<method>``: ``..._face.png`` (the map over the levelled face, with region
@@ -31,7 +32,7 @@ from explain.base import GRADIENT_METHODS, METHODS
 SUBCOMMANDS = {"population": "explain.population", "bench": "explain.bench", "layers": "explain.layer_choice",
                "mirror": "explain.mirror", "timing": "explain.timing", "groundtruth": "explain.groundtruth",
                "faithfulness": "explain.faithfulness", "sanity": "explain.sanity",
-               "reports": "explain.regenerate", "neutral": "explain.neutral"}
+               "reports": "explain.regenerate", "neutral": "explain.neutral", "halves": "explain.halves"}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -322,8 +322,9 @@ class HalfEvidenceSide(SummedEvidence):
       where a quarter of the faces have no palsy, 0.926 (0.816);
     - 12 development faces (seed 7, ``explain.faithfulness``): Grad-CAM's deletion AUC below the random
       orderings' mean on 12 of 12 with a blurred fill (side CNN 6) but on 5 of 12 with the neutral-face fill
-      (7): the neutral fill does not take this model's palsy evidence away (with the whole affected half
-      replaced by it, the probability of that side stayed at a median of 0.90, from 0.998; blurred, 0.66),
+      (7): the neutral fill does not take this model's palsy evidence away (``python -m explain halves``:
+      with the whole affected half replaced by it, the probability of that side stayed at a median of
+      0.90, from 0.998; blurred, 0.66),
       so deleting the half it points to first barely moves it; on 20 faces 28% of the map's mass lay
       inside the palsy's regions, which take 19% of the face (side CNN 10%, whose decision rests on the
       other half: with the affected half replaced by the neutral fill its probability stayed at 0.98, with
