@@ -173,10 +173,10 @@ face to the photo and adds up, place by place, how the score changed on the way,
 score above a relaxed face. On fresh synthetic faces the drawn pain action unit's region came first on
 95% of faces with integrated gradients, 92% with LIME and 81% with Grad-CAM, which places brow lowering
 on the eye (the patches over the eye see the brow too). For the side decision Grad-CAM is the least
-faithful of the three; prefer integrated gradients or LIME there. The side model reads a palsy mostly from
-the unaffected half (on synthetic faces, replacing that half with the relaxed face took its confidence from
-0.96 to 0.39, replacing the affected half did not lower it), so a side map may weigh the healthy side more
-than the droop.
+faithful of the three; prefer integrated gradients or LIME there. The side model leans on the unaffected
+half as well as on the droop (on fresh synthetic faces, putting the relaxed face into the unaffected half
+lowered its confidence from 0.96 to 0.69, putting it into the affected half did not lower it), so a side
+map may weigh the healthy side too.
 Each heatmap's caption gives its deletion and insertion
 scores against random orderings (lower deletion is better), with removed parts taken from the same
 average face.

@@ -44,7 +44,7 @@ def replaced_halves(image: np.ndarray, affected_on_image_right: bool,
 
 def evaluate(count: int, seed: int, *, bundle: Any = None, progress: bool = False) -> dict[str, Any]:
     """Median probability of the true affected side on ``count`` faces: intact, and with the affected or
-    the other half replaced by each fill; the per-face values in ``faces``."""
+    the other half replaced by each fill; the per-face values in ``faces_detail``."""
     from explain.base import input_pixels
     from explain.faithfulness import removal_fill, scorer
     from explain.groundtruth import make_case

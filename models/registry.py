@@ -293,7 +293,7 @@ class _HalvesToFace(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         n = features.shape[0] // 2
         # in float32 even under bf16 autocast: both logits carry a common part of several units and the
-        # decision lies in their small difference, which bf16's 8-bit mantissa rounds away
+        # decision lies in their difference, which bf16's 8-bit mantissa would round coarsely
         with torch.autocast(features.device.type, enabled=False):
             evidence = self.gain * self.head(features.float())[:, 0]
         right, left = evidence[:n], evidence[n:].flip(-1)  # patient-right (image left), patient-left
@@ -324,11 +324,10 @@ class HalfEvidenceSide(SummedEvidence):
       orderings' mean on 12 of 12 with a blurred fill (side CNN 6) but on 5 of 12 with the neutral-face fill
       (7): the neutral fill does not take this model's palsy evidence away (``python -m explain halves``:
       with the whole affected half replaced by it, the probability of that side stayed at a median of
-      0.90, from 0.998; blurred, 0.66),
-      so deleting the half it points to first barely moves it; on 20 faces 28% of the map's mass lay
-      inside the palsy's regions, which take 19% of the face (side CNN 10%, whose decision rests on the
-      other half: with the affected half replaced by the neutral fill its probability stayed at 0.98, with
-      the other half replaced it fell to 0.39);
+      0.90, from 0.998; blurred, 0.66), so deleting the half it points to first barely moves it; on 20
+      faces 28% of the map's mass lay inside the palsy's regions, which take 19% of the face (side CNN 10%,
+      which leans on the other half: with the affected half replaced by the neutral fill its probability
+      stayed at 0.98, with the other half replaced it fell to 0.39);
     - development photos (``python -m eval realcheck --part development``): a full-severity palsy found on
       0.99 of edits (0.95), a central one at half severity on 0.97 (0.89); but the pain edits, scored on
       the half the side model calls unaffected, rose steadily on fewer photos (Spearman >= 0.9 on 0.84
