@@ -1,8 +1,9 @@
 """The result in words: the Assess tab's headline and the report's "Result" paragraphs.
 
 Both read the assessment's JSON (:meth:`models.pipeline.Assessment.to_dict`), so the page, the report and
-an API client see the same figures. The answer comes first (PSPI of the unaffected half, or both halves
-when the photo shows no clear affected side), the warnings right under it, then the side decision with
+an API client see the same figures. The answer comes first (PSPI of the unaffected half, or, when the
+photo shows no clear affected side, the mean of both halves with each half beside it), the warnings right
+under it, then the side decision with
 its cross-check and the comparison scores. Every side is a patient side.
 """
 
@@ -19,6 +20,14 @@ SIDE_SOURCES = {"model": "decided by the side model", "override": "set by hand",
 READINGS = {"rest": "rest photo (absolute)", "absolute": "this photo (absolute)"}
 NO_CLEAR_SIDE_PROMPT = ("**Set the affected side by hand** (the *Affected side* control) and assess again: "
                         "the PSPI is reported for the unaffected half once the side is known.")
+#: How the mean of both halves is described when no side is clearly affected.
+MEAN_OF_HALVES = "the mean of both halves, since either may be the unaffected one"
+
+
+def reported(data: dict[str, Any]) -> float:
+    """The one PSPI the assessment reports (older JSON without the field: the unaffected half's)."""
+    entry = data.get("reported_pspi")
+    return float(entry["value"]) if entry else float(data["pspi"]["unaffected_half"])
 
 
 def no_clear_side(data: dict[str, Any]) -> bool:
@@ -80,7 +89,7 @@ def _both_halves(data: dict[str, Any]) -> list[str]:
     left, right = half_label(data, Side.LEFT), half_label(data, Side.RIGHT)
     where, full = _full_face(data)
     lines = ["## No clear affected side",
-             f"PSPI (0–16) of both halves{_reading_note(data)}; neither is reported as the unaffected one.",
+             f"**PSPI {reported(data):.1f} of 16**, {MEAN_OF_HALVES}{_reading_note(data)}. Each half:",
              "", f"| | {left} | {right} | {where} |", "| --- | --- | --- | --- |",
              f"| **PSPI{' relative to rest' if relative(data) else ''}** | **{scores['patient_left']:.1f}** "
              f"| **{scores['patient_right']:.1f}** | {full} |"]
@@ -162,10 +171,10 @@ def result_paragraphs(data: dict[str, Any]) -> list[str]:
         reading += " " + rest_line(data)
     if no_clear_side(data):
         scores = data["half_scores"]
-        text = [f"No clear affected side. PSPI {scores['patient_left']:.1f} of 16 on the "
-                f"{half_label(data, Side.LEFT)} half and {scores['patient_right']:.1f} on the "
-                f"{half_label(data, Side.RIGHT)} half.{reading} Set the affected side by hand to have the "
-                "unaffected half's score reported."]
+        text = [f"No clear affected side. PSPI {reported(data):.1f} of 16, {MEAN_OF_HALVES}: "
+                f"{scores['patient_left']:.1f} on the {half_label(data, Side.LEFT)} half and "
+                f"{scores['patient_right']:.1f} on the {half_label(data, Side.RIGHT)} half.{reading} Set the "
+                "affected side by hand to have the unaffected half's score reported."]
     else:
         text = [f"PSPI {pspi['unaffected_half']:.1f} of 16, scored on the unaffected half, the "
                 f"{data['unaffected_side']['description']}.{reading}",

@@ -10,14 +10,16 @@ Per photo:
 
 - **palsy**: each palsy kind on each patient side at each severity: is the affected side found by the
   side model, and by the geometric asymmetry measures?
-- **unedited**: the PSPI reported for the unaffected half (and the full face) of a face not in pain;
+- **unedited**: the reported PSPI (:attr:`models.assessment.Assessment.reported_pspi`: the unaffected
+  half's, or the mean of both halves when no side is clearly affected), each half's and the full face's,
+  of a face not in pain;
 - **graded pain**: AU4, AU6, AU7, AU9 and AU10 on both sides at each strength (intensity 5 x strength):
-  the reported PSPI and the Spearman correlation with the strength;
+  the reported PSPI and the Spearman correlation with the strength, and the same for each patient half;
 - **one-sided pain**: the same expression at full strength on one patient side: how far the other half's
   score moves (it should not) and how far the edited half's rises;
 - **stability**: the photo shrunk so the face (jaw outline, iBUG 0 to 16) is so many pixels wide, then
   mirrored (assessed with ``mirrored=True``, so patient sides stay put) and rolled by +-8 degrees: how
-  far the PSPI of the same patient half moves.
+  far the reported PSPI moves (what a user sees), and how far the PSPI of the same patient half moves.
 
 A photo in which no face is found, or an edit that cannot be made, gives a record that says so; the
 summary counts it as a miss.
@@ -61,13 +63,32 @@ class RealProtocol:
                 "strengths": list(self.strengths), "face_widths_px": list(self.face_widths),
                 "roll_degrees": self.roll_degrees,
                 "graded_edit": "AU4, AU6, AU7, AU9, AU10 at 5 x strength on both patient sides",
-                "reported_pspi": "the unaffected half's PSPI with the side chosen by the side model"}
+                "reported_pspi": ("Assessment.reported_pspi: the unaffected half's PSPI with the side "
+                                  "chosen by the side model, or the mean of both halves when no side is "
+                                  "clearly affected")}
 
 
 def _half_scores(assessment: Any) -> dict[Any, float]:
     """Clamped PSPI per patient half of an assessment (both halves are always scored)."""
     return {assessment.unaffected_side: assessment.pspi.unaffected_half,
             assessment.affected_side: assessment.pspi.affected_half}
+
+
+def _p_left(assessment: Any) -> float | None:
+    """The side model's probability that the patient's left is affected (None without a side model)."""
+    probabilities = assessment.side_probabilities
+    return None if not probabilities else round(float(probabilities[Side.LEFT]), 4)
+
+
+def _reading(assessment: Any) -> dict[str, Any]:
+    """Both halves' PSPI, the side model's p(left affected) and whether the side was clear."""
+    return {"halves": {side.value: round(v, 3) for side, v in _half_scores(assessment).items()},
+            "p_left_affected": _p_left(assessment), "clear_side": bool(assessment.clear_side)}
+
+
+def _reported(assessment: Any) -> float:
+    """The one PSPI an assessment reports (the unaffected half's; both halves' mean without a clear side)."""
+    return float(assessment.reported_pspi)
 
 
 def _landmark_scores(assessment: Any) -> dict[Any, float]:
@@ -125,7 +146,8 @@ class PhotoRun:
         lm_base = _landmark_scores(base)
         net_base = _half_scores(base)
         record["unedited"] = {
-            "scored_side": base.unaffected_side.value, "pspi": round(base.pspi.unaffected_half, 3),
+            "scored_side": base.unaffected_side.value, "pspi": round(_reported(base), 3),
+            "pspi_source": base.reported_pspi_source,
             "pspi_full_face": round(base.pspi.full_face, 3),
             "pspi_halves": {s.value: round(v, 3) for s, v in net_base.items()},
             "landmark_pspi": round(lm_base[base.unaffected_side], 3),
@@ -159,7 +181,7 @@ class PhotoRun:
         from scipy.stats import spearmanr
 
         strengths = self.protocol.strengths
-        network, landmark, scored = [], [], []
+        network, landmark, scored, p_left = [], [], [], []
         halves: dict[Side, list[float]] = {side: [] for side in Side}
         for strength in strengths:
             if strength == 0:
@@ -167,9 +189,11 @@ class PhotoRun:
             else:
                 aus = {side: pain_aus(strength) for side in Side}
                 result = self._try(self._edit(landmarks, aus=aus))
-            network.append(math.nan if result is None else result.pspi.unaffected_half)
+            network.append(math.nan if result is None else _reported(result))
             landmark.append(math.nan if result is None else _landmark_scores(result)[result.unaffected_side])
-            scored.append(None if result is None else result.unaffected_side.value)
+            scored.append(None if result is None else (result.unaffected_side.value if result.clear_side
+                                                        else "both"))
+            p_left.append(None if result is None else _p_left(result))
             both = _half_scores(result) if result is not None else {}
             for side in Side:
                 halves[side].append(both.get(side, math.nan))
@@ -181,6 +205,7 @@ class PhotoRun:
 
         return {"strengths": list(strengths), "pspi": [round(v, 3) for v in network],
                 "landmark_pspi": [round(v, 3) for v in landmark], "scored_sides": scored,
+                "p_left_affected": p_left,
                 "half_pspi": {side.value: [round(v, 3) for v in values] for side, values in halves.items()},
                 "half_spearman": {side.value: round(rho(values), 4) for side, values in halves.items()},
                 "spearman": round(rho(network), 4), "landmark_spearman": round(rho(landmark), 4)}
@@ -208,18 +233,27 @@ class PhotoRun:
             return {"face_found": False}
         side = base.unaffected_side
         net0, lm0 = _half_scores(base)[side], _landmark_scores(base)[side]
+        reported0 = _reported(base)
         variants = {"mirror": (np.ascontiguousarray(small[:, ::-1]), True),
                     "roll+": (_roll(small, small_points, self.protocol.roll_degrees), False),
                     "roll-": (_roll(small, small_points, -self.protocol.roll_degrees), False)}
         moved: dict[str, float | None] = {}
+        half_moved: dict[str, float | None] = {}
         lm_moved: dict[str, float | None] = {}
+        # every reading's halves and side probability, so other ways of reporting can be scored offline
+        readings: dict[str, dict[str, Any] | None] = {"base": _reading(base)}
         for name, (variant, mirrored) in variants.items():
             result = self._try(variant, mirrored=mirrored)
-            moved[name] = None if result is None else round(abs(_half_scores(result)[side] - net0), 3)
+            readings[name] = None if result is None else _reading(result)
+            moved[name] = None if result is None else round(abs(_reported(result) - reported0), 3)
+            half_moved[name] = None if result is None else round(abs(_half_scores(result)[side] - net0), 3)
             lm_moved[name] = None if result is None else round(abs(_landmark_scores(result)[side] - lm0), 3)
-        found = [v for v in moved.values() if v is not None]
-        lm_found = [v for v in lm_moved.values() if v is not None]
+        def largest(values: dict[str, float | None]) -> float | None:
+            found = [v for v in values.values() if v is not None]
+            return max(found) if len(found) == len(values) else None
+
         return {"face_found": True, "face_width_px": round(_face_width(small_points), 1),
-                "pspi": round(net0, 3), "moved": moved, "landmark_moved": lm_moved,
-                "max_moved": max(found) if len(found) == len(moved) else None,
-                "landmark_max_moved": max(lm_found) if len(lm_found) == len(lm_moved) else None}
+                "pspi": round(reported0, 3), "half_pspi": round(net0, 3), "moved": moved,
+                "half_moved": half_moved, "landmark_moved": lm_moved, "readings": readings,
+                "max_moved": largest(moved),
+                "half_max_moved": largest(half_moved), "landmark_max_moved": largest(lm_moved)}

@@ -88,7 +88,8 @@ def _sides_named(found: Sequence[dict[str, Any]]) -> dict[str, float] | None:
 
 def _half_switches(found: Sequence[dict[str, Any]], rho: float) -> dict[str, int] | None:
     """Of the photos whose graded PSPI missed the Spearman target, how many had the scored half switch
-    along the edit (the side model's choice changed between strengths, so the curve joins two halves)."""
+    along the edit (the side model's choice changed between strengths, or a side became clear or unclear,
+    so the curve joins different readings: one half or the mean of both)."""
     graded = [r["graded"] for r in found if "scored_sides" in r["graded"]]
     if not graded:
         return None
@@ -156,6 +157,9 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     summary["stability"] = {
         str(w): {"network": _stats([r["stability"][str(w)].get("max_moved") for r in found],
                                    TARGETS["stability"]),
+                 # the same patient half, whatever was reported (the pain model's own steadiness)
+                 "network_same_half": _stats([r["stability"][str(w)].get("half_max_moved") for r in found],
+                                             TARGETS["stability"]),
                  "landmark": _stats([r["stability"][str(w)].get("landmark_max_moved") for r in found],
                                     TARGETS["stability"])}
         for w in sorted({int(k) for r in found for k in r["stability"]})}
@@ -238,6 +242,9 @@ def table(summaries: dict[str, dict[str, Any]]) -> str:
             lambda s, f=stability: f(s)["network"].get("median"), "<= 0.5")
         add("  max / share <= 0.5", lambda s, f=stability: f"{_fmt(f(s)['network'].get('max'))}/"
             f"{_fmt(f(s)['network'].get('share_within_target'))}")
+        add("  same patient half: median / share <= 0.5", lambda s, f=stability: (
+            f"{_fmt(f(s).get('network_same_half', {}).get('median'))}/"
+            f"{_fmt(f(s).get('network_same_half', {}).get('share_within_target'))}"))
         add("  landmark estimate, median", lambda s, f=stability: f(s)["landmark"].get("median"))
     label_width = max(len(r[0]) for r in rows)
     col = max(12, *(len(p) for p in parts))

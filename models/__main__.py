@@ -159,6 +159,9 @@ def format_assessment(data: dict) -> str:
     reference = data.get("reference")
     full = "full-face model" if pspi["full_face_source"] == "model" else "mean of the two halves"
     lines = [
+        f"Reported PSPI (0-16): {data['reported_pspi']['value']:.2f} ("
+        + ("the unaffected half" if data["reported_pspi"]["source"] == "unaffected_half"
+           else "mean of both halves: no clear affected side") + ")",
         f"Affected side: {affected} ({source[data['side_source']]}){detail}",
         f"Scored half (unaffected): {data['scored_half']['description']}",
         f"Geometric asymmetry points to: {points} (index {asym['index']:.3f})",

@@ -9,6 +9,10 @@ when no side model is loaded, named a side clearly), ``"no_clear_side"`` (the si
 was below the clear threshold: ``affected_side`` holds its tentative choice, both halves are scored and
 shown, and the clinician is asked to set the side) and ``"set_by_hand"`` (a clinician's override).
 
+The one PSPI an assessment reports (:attr:`Assessment.reported_pspi`) is the unaffected half's once a side
+is known. With no clear affected side either half may be the unaffected one, so the mean of both halves is
+reported instead: it does not hang on the tentative side, which flips on faces without a palsy.
+
 With a neutral reference photo of the same person, :class:`ReferenceReading` keeps the absolute scores of
 the photo and of the rest face; the reported PSPI (``pspi``, ``half_scores``) is then the relative one.
 """
@@ -34,6 +38,8 @@ DEMO_NOTE = ("Demo weights trained on synthetic, computer-drawn faces, not on pa
 
 #: What :attr:`Assessment.side_outcome` can be (see the module docstring).
 SIDE_OUTCOMES = ("affected_side_found", "no_clear_side", "set_by_hand")
+#: Where :attr:`Assessment.reported_pspi` comes from.
+REPORTED_SOURCES = ("unaffected_half", "mean_of_halves")
 
 
 class AssessmentError(ValueError):
@@ -166,6 +172,20 @@ class Assessment:
         return self.side_outcome != "no_clear_side"
 
     @property
+    def reported_pspi_source(self) -> str:
+        """``"mean_of_halves"`` when no side is clearly affected (and both halves were scored), else
+        ``"unaffected_half"``."""
+        return "unaffected_half" if self.clear_side or len(self.half_scores) < 2 else "mean_of_halves"
+
+    @property
+    def reported_pspi(self) -> float:
+        """The one PSPI reported (clamped): the unaffected half's, or with no clear affected side the mean
+        of both halves (see the module docstring)."""
+        if self.reported_pspi_source == "unaffected_half":
+            return self.pspi.unaffected_half
+        return clamp_pspi(sum(self.half_scores[side] for side in (Side.LEFT, Side.RIGHT)) / 2.0)
+
+    @property
     def pspi_reading(self) -> str:
         """``"relative_to_reference"`` with a neutral reference photo, else ``"absolute"``."""
         return "absolute" if self.reference is None else "relative_to_reference"
@@ -229,6 +249,7 @@ class Assessment:
                 "full_face_source": self.pspi.full_face_source,
                 "range": [PSPI_MIN, PSPI_MAX],
             },
+            "reported_pspi": {"value": round(self.reported_pspi, 4), "source": self.reported_pspi_source},
             "pspi_reading": self.pspi_reading,
             "half_scores": _sided(self.half_scores) if self.half_scores else None,
             "landmark_estimate": _estimates(self.landmark_estimate) if self.landmark_estimate else None,
@@ -254,5 +275,5 @@ class Assessment:
         }
 
 
-__all__ = ["DEMO_NOTE", "RESEARCH_NOTE", "SIDE_OUTCOMES", "Assessment", "AssessmentError", "ModelInputs",
-           "PainScores", "ReferencePhotoError", "ReferenceReading", "clamp_pspi"]
+__all__ = ["DEMO_NOTE", "REPORTED_SOURCES", "RESEARCH_NOTE", "SIDE_OUTCOMES", "Assessment", "AssessmentError",
+           "ModelInputs", "PainScores", "ReferencePhotoError", "ReferenceReading", "clamp_pspi"]

@@ -25,6 +25,7 @@ from faces.sides import Side, describe
 from faces.types import FaceGeometry
 from models.assessment import (
     DEMO_NOTE,
+    REPORTED_SOURCES,
     RESEARCH_NOTE,
     SIDE_OUTCOMES,
     Assessment,
@@ -340,6 +341,7 @@ __all__ = [
     "DEMO_NOTE",
     "DISAGREE_ABOVE",
     "JITTER_PX",
+    "REPORTED_SOURCES",
     "RESEARCH_NOTE",
     "ROLES",
     "SIDE_OUTCOMES",

@@ -191,6 +191,9 @@ def test_no_clear_side_shows_both_halves_and_asks_for_the_side(monkeypatch):
         assert headline.startswith("## No clear affected side") and "unaffected half" not in headline.split(
             "Set the affected side by hand")[0]
         assert f"| **PSPI** | **{left:.1f}** | **{right:.1f}** |" in headline
+        assert data["reported_pspi"]["source"] == "mean_of_halves"
+        assert data["reported_pspi"]["value"] == pytest.approx((left + right) / 2, abs=1e-3)
+        assert f"**PSPI {data['reported_pspi']['value']:.1f} of 16**, the mean of both halves" in headline
         assert "patient's left (image right) | patient's right (image left)" in headline
         assert "⚠️ The photo shows no clear affected side" in headline
         assert any("no clear affected side" in w for w in data["warnings"])
@@ -202,7 +205,7 @@ def test_no_clear_side_shows_both_halves_and_asks_for_the_side(monkeypatch):
         assert sorted(m["half"] for m in data["explanations"] if m["stage"] == "pain") == ["left", "right"]
         html = _report_page(report)
         assert "No clear affected side." in html
-        assert f"PSPI {left:.1f} of 16 on the patient&#x27;s left" in html
+        assert f"{left:.1f} on the patient&#x27;s left" in html and "the mean of both halves" in html
         chosen = client.predict(photo, False, "Patient's left", "none", 64, api_name="/assess")
         assert chosen[-1]["side_outcome"] == "set_by_hand" and chosen[1].startswith("## PSPI ")
         assert chosen[-1]["pspi"]["unaffected_half"] == pytest.approx(right, abs=1e-3)

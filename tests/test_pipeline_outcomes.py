@@ -99,6 +99,10 @@ def test_an_undecided_side_model_gives_no_clear_side_and_both_halves(face) -> No
     data = result.to_dict()
     assert data["side_outcome"] == "no_clear_side"
     assert set(data["half_scores"]) == {"patient_left", "patient_right"}
+    # either half may be the unaffected one: the reported PSPI is their mean, not the tentative half's
+    mean = (result.half_scores[Side.LEFT] + result.half_scores[Side.RIGHT]) / 2
+    assert result.reported_pspi_source == "mean_of_halves" and result.reported_pspi == pytest.approx(mean)
+    assert data["reported_pspi"] == {"value": pytest.approx(mean, abs=1e-4), "source": "mean_of_halves"}
 
 
 def test_a_clear_side_is_found_and_the_threshold_decides(face) -> None:
@@ -108,6 +112,8 @@ def test_a_clear_side_is_found_and_the_threshold_decides(face) -> None:
     assert clear.side_probabilities[Side.LEFT] > 0.9
     assert clear.side_outcome == "affected_side_found" and clear.affected_side is Side.LEFT
     assert not any("no clear affected side" in w for w in clear.warnings)
+    assert clear.reported_pspi_source == "unaffected_half"
+    assert clear.reported_pspi == clear.pspi.unaffected_half == clear.half_scores[Side.RIGHT]
     top = clear.side_probabilities[Side.LEFT]
     strict = assess(_lit(image), models=bundle, landmarks=landmarks, clear_above=top + 1e-3)
     assert strict.side_outcome == "no_clear_side" and strict.affected_side is Side.LEFT
@@ -118,6 +124,7 @@ def test_a_side_set_by_hand_is_never_unclear(face) -> None:
     result = assess(image, side="right", models=_bundle(side=Undecided()), landmarks=landmarks)
     assert result.side_outcome == "set_by_hand" and result.affected_side is Side.RIGHT
     assert not any("no clear affected side" in w for w in result.warnings)
+    assert result.reported_pspi == result.half_scores[Side.LEFT]  # the unaffected half, as set
 
 
 def test_half_scores_are_the_clamped_pain_model_outputs(face) -> None:

@@ -102,26 +102,35 @@ def test_benchmark_runs_on_two_photos(tmp_path, capsys) -> None:
     assert "side accuracy" in capsys.readouterr().out
 
 
-def test_protocol_records_what_a_pipeline_said() -> None:
+def _stand_in(clear: bool):
+    """A stand-in pipeline: the side model names the patient's left (clearly or not); PSPI per half = the
+    landmark estimate; the reported PSPI is the right half's, or the mean of both without a clear side."""
     from types import SimpleNamespace
 
-    from data.realrun import PhotoRun, RealProtocol
     from faces import analyse
     from faces.au_proxy import estimate_pain
     from faces.sides import Side
 
-    def always_left(image: np.ndarray, mirrored: bool = False) -> SimpleNamespace:
-        """A stand-in pipeline: the side model always names the patient's left; PSPI = landmark estimate."""
+    def assess(image: np.ndarray, mirrored: bool = False) -> SimpleNamespace:
         geometry = analyse(image, mirrored=mirrored)
         scores = {s: e.pspi for s, e in estimate_pain(geometry.aligned_landmarks, mirrored).items()}
         pspi = SimpleNamespace(unaffected_half=scores[Side.RIGHT], affected_half=scores[Side.LEFT],
                                full_face=max(scores.values()))
         return SimpleNamespace(geometry=geometry, affected_side=Side.LEFT, unaffected_side=Side.RIGHT,
-                               side_model_choice=Side.LEFT, pspi=pspi,
-                               side_probabilities={Side.LEFT: 0.9, Side.RIGHT: 0.1})
+                               side_model_choice=Side.LEFT, pspi=pspi, clear_side=clear,
+                               reported_pspi=scores[Side.RIGHT] if clear else sum(scores.values()) / 2,
+                               reported_pspi_source="unaffected_half" if clear else "mean_of_halves",
+                               side_probabilities={Side.LEFT: 0.9 if clear else 0.6,
+                                                   Side.RIGHT: 0.1 if clear else 0.4})
+
+    return assess
+
+
+def test_protocol_records_what_a_pipeline_said() -> None:
+    from data.realrun import PhotoRun, RealProtocol
 
     photo = next(p for p in offline_photos("development") if p.name == "lfw-000")
-    record = PhotoRun(photo, always_left, RealProtocol.quick()).run()
+    record = PhotoRun(photo, _stand_in(clear=True), RealProtocol.quick()).run()
     assert {row["side"]: row["model_correct"] for row in record["palsy"]} == {"left": True, "right": False}
     assert record["graded"]["landmark_spearman"] == 1.0  # two strengths, the estimate rises
     assert record["graded"]["pspi"] == record["graded"]["landmark_pspi"]
@@ -130,7 +139,27 @@ def test_protocol_records_what_a_pipeline_said() -> None:
     assert record["graded"]["half_pspi"]["right"] == record["graded"]["landmark_pspi"]
     assert record["graded"]["half_spearman"]["right"] == 1.0
     assert record["one_sided"]["left"]["landmark_edited_half_rise"] > 0
-    assert set(record["stability"]["80"]["moved"]) == {"mirror", "roll+", "roll-"}
+    stability = record["stability"]["80"]
+    assert set(stability["moved"]) == {"mirror", "roll+", "roll-"}
+    assert stability["moved"] == stability["half_moved"]  # a clear side: the reported PSPI is that half's
+    assert record["unedited"]["pspi_source"] == "unaffected_half"
+
+
+def test_without_a_clear_side_the_protocol_follows_the_mean_of_both_halves() -> None:
+    from data.realrun import PhotoRun, RealProtocol
+
+    photo = next(p for p in offline_photos("development") if p.name == "lfw-000")
+    record = PhotoRun(photo, _stand_in(clear=False), RealProtocol.quick()).run()
+    graded = record["graded"]
+    assert graded["scored_sides"] == ["both", "both"]
+    halves = graded["half_pspi"]
+    means = [(a + b) / 2 for a, b in zip(halves["left"], halves["right"], strict=True)]
+    assert graded["pspi"] == pytest.approx(means, abs=2e-3)
+    assert record["unedited"]["pspi_source"] == "mean_of_halves"
+    assert record["unedited"]["pspi"] == pytest.approx(sum(record["unedited"]["pspi_halves"].values()) / 2,
+                                                       abs=2e-3)
+    stability = record["stability"]["80"]
+    assert stability["pspi"] != stability["half_pspi"] or halves["left"][0] == halves["right"][0]
 
 
 def test_summaries_split_portraits_from_lfw_and_resummarise(tmp_path, capsys) -> None:
