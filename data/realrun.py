@@ -9,7 +9,8 @@ model; :mod:`eval.realcheck` runs it with the shipped models and summarises the 
 Per photo:
 
 - **palsy**: each palsy kind on each patient side at each severity: is the affected side found by the
-  side model, and by the geometric asymmetry measures?
+  side model (its top choice, and whether it was also named clearly, above the no-clear-side threshold),
+  and by the geometric asymmetry measures?
 - **unedited**: the reported PSPI (:attr:`models.assessment.Assessment.reported_pspi`: the unaffected
   half's, or the mean of both halves when no side is clearly affected), each half's and the full face's,
   of a face not in pain;
@@ -172,9 +173,12 @@ class PhotoRun:
                     result = self._try(self._edit(landmarks, palsy=palsy))
                     model = None if result is None else result.side_model_choice
                     geometric = None if result is None else result.geometry.asymmetry.points_to
+                    clear = result is not None and bool(getattr(result, "clear_side", True))
                     rows.append({"kind": kind, "side": side.value, "severity": severity,
                                  "face_found": result is not None,
-                                 "model_correct": model is side, "geometry_correct": geometric is side})
+                                 "model_correct": model is side,
+                                 "model_named_clearly": clear and model is side,
+                                 "geometry_correct": geometric is side})
         return rows
 
     def _graded(self, landmarks: np.ndarray, base: Any) -> dict[str, Any]:

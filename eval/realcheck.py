@@ -129,8 +129,11 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         full_geometry.setdefault(_subject(r["name"]), []).extend(x["geometry_correct"] for x in rows)
     flat = [v for values in full.values() for v in values]
     flat_geometry = [v for values in full_geometry.values() for v in values]
+    clearly = [row.get("model_named_clearly") for r in found for row in r["palsy"] if row["severity"] == 1.0]
     side["full_severity"] = {"n": len(flat), "model": _mean(flat), "model_95ci": _bootstrap_share(full),
-                             "geometry": _mean(flat_geometry)}
+                             "geometry": _mean(flat_geometry),
+                             # records written before it was counted lack it
+                             "model_named_clearly": _mean(clearly) if None not in clearly else None}
     summary["side_accuracy"] = side
     summary["unedited"] = {
         "pspi": _stats([r["unedited"]["pspi"] for r in found], TARGETS["unedited_max"]),
@@ -207,6 +210,8 @@ def table(summaries: dict[str, dict[str, Any]]) -> str:
         lambda s: s["side_accuracy"]["full_severity"]["model"], ">= 0.95")
     add("  95% interval (photos resampled)", lambda s: "-".join(
         _fmt(v) for v in (s["side_accuracy"]["full_severity"]["model_95ci"] or [None])))
+    add("  named clearly and right (above the no-clear-side threshold)",
+        lambda s: s["side_accuracy"]["full_severity"].get("model_named_clearly"))
     add("  same, geometric asymmetry measures", lambda s: s["side_accuracy"]["full_severity"]["geometry"])
     add("side accuracy at severity 0.5, central (model)",
         lambda s: s["side_accuracy"].get("central@0.5", {}).get("model"))

@@ -56,15 +56,16 @@ from models.reference import neutral_scores, read_against_reference
 from models.registry import SIDE_CLASSES
 
 #: Below this top probability a named side comes with a warning that the side model is unsure.
-UNCERTAIN_BELOW = 0.8  # a side is named between CLEAR_ABOVE and this, with a warning
+UNCERTAIN_BELOW = 0.95  # a side is named between CLEAR_ABOVE and this, with a warning
 
 #: Below this top side probability (and with no side set by hand) the photo shows no clear affected side.
 #: Chosen on development faces by ``python -m eval side-threshold`` for the shipped side model (the best
-#: balanced accuracy of "no palsy -> no clear side, palsy -> a side": 0.75 called 93% of synthetic and
-#: 90% of photographed faces without palsy unclear, and named a side for 93% of synthetic palsy faces and
-#: 83% of the development photos with a full-severity palsy drawn on, the right one on 99% of those named;
-#: the side model learned from edits of those photos, so the photo figures are optimistic).
-CLEAR_ABOVE = 0.75
+#: balanced accuracy of "no palsy -> no clear side, palsy -> a side"): 0.925 called all synthetic and all
+#: photographed development faces without palsy unclear, and named a side for 88% of synthetic palsy
+#: faces and 97% of the development photos with a full-severity palsy drawn on, the right one on all of
+#: those named (the side model learned from edits of those photos, so the photo figures are optimistic).
+#: The side model is sharp (its log-odds are summed evidence), hence the high threshold.
+CLEAR_ABOVE = 0.925
 
 
 def _parse_side_request(side: str | Side | None) -> Side | None:

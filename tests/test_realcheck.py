@@ -63,7 +63,7 @@ def test_summary_counts_misses_as_failures() -> None:
 
 def test_summary_says_which_side_unedited_photos_got_and_why_a_graded_edit_missed() -> None:
     records = [_record(name, 1.0, rho, 0.2, 0.1) for name, rho in (("a", 1.0), ("b", 0.5), ("c", 0.6))]
-    for record, (choice, confidence) in zip(records, (("left", 0.9), ("right", 0.8), ("left", 0.6)),
+    for record, (choice, confidence) in zip(records, (("left", 0.99), ("right", 0.97), ("left", 0.6)),
                                             strict=True):
         record["unedited"].update(side_model_choice=choice, side_confidence=confidence)
     records[0]["graded"]["scored_sides"] = ["right", "right"]
@@ -132,6 +132,8 @@ def test_protocol_records_what_a_pipeline_said() -> None:
     photo = next(p for p in offline_photos("development") if p.name == "lfw-000")
     record = PhotoRun(photo, _stand_in(clear=True), RealProtocol.quick()).run()
     assert {row["side"]: row["model_correct"] for row in record["palsy"]} == {"left": True, "right": False}
+    clearly = {row["side"]: row["model_named_clearly"] for row in record["palsy"]}
+    assert clearly == {"left": True, "right": False}
     assert record["graded"]["landmark_spearman"] == 1.0  # two strengths, the estimate rises
     assert record["graded"]["pspi"] == record["graded"]["landmark_pspi"]
     assert record["graded"]["scored_sides"] == ["right", "right"]
@@ -152,6 +154,7 @@ def test_without_a_clear_side_the_protocol_follows_the_mean_of_both_halves() -> 
     record = PhotoRun(photo, _stand_in(clear=False), RealProtocol.quick()).run()
     graded = record["graded"]
     assert graded["scored_sides"] == ["both", "both"]
+    assert not any(row["model_named_clearly"] for row in record["palsy"])  # a top choice, never clear
     halves = graded["half_pspi"]
     means = [(a + b) / 2 for a, b in zip(halves["left"], halves["right"], strict=True)]
     assert graded["pspi"] == pytest.approx(means, abs=2e-3)
