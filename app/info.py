@@ -173,10 +173,12 @@ face to the photo and adds up, place by place, how the score changed on the way,
 score above a relaxed face. On fresh synthetic faces the drawn pain action unit's region came first on
 95% of faces with integrated gradients, 92% with LIME and 81% with Grad-CAM, which places brow lowering
 on the eye (the patches over the eye see the brow too). For the side decision Grad-CAM is the least
-faithful of the three; prefer integrated gradients or LIME there. The side model leans on the unaffected
-half as well as on the droop (on fresh synthetic faces, putting the relaxed face into the unaffected half
-lowered its confidence from 0.96 to 0.69, putting it into the affected half did not lower it), so a side
-map may weigh the healthy side too.
+faithful of the three; prefer integrated gradients or LIME there. The side model scores each half of the
+face for palsy and compares the two, so its Grad-CAM map is positive on the half it calls affected and
+negative on the other. It reads the palsy in the affected half's detail (on fresh synthetic faces,
+blurring that half lowered its confidence from 0.99 to 0.74, blurring the other half did not), but the
+smooth average relaxed face pasted into the affected half barely lowers it (0.96), so removal scores
+with that fill say little about the side map.
 Each heatmap's caption gives its deletion and insertion
 scores against random orderings (lower deletion is better), with removed parts taken from the same
 average face.

@@ -108,12 +108,15 @@ region was a changed one on 37 of 40 of the same development faces. Its Grad-CAM
 (2 of 10 faces on the brow), although swapping the brow region to the AU-free rendering lowers its PSPI most
 on 10 of 10: the cells over the eye see the brow too, and the network places that evidence there.
 
-The same holds for a side model built that way (``side_halves``, :class:`models.registry.HalfEvidenceSide`,
-registered but not shipped): each half of the face is scored for palsy by one evidence network, and the
+The same holds for the side model built that way (``side_halves``, :class:`models.registry.HalfEvidenceSide`,
+the shipped side model): each half of the face is scored for palsy by one evidence network, and the
 map at its evidence is the named side's half evidence minus the other half's, adding up to the log-odds;
 the model is mirror-symmetric, so the mirror average changes nothing. Its integrated-gradients layer is
-the face itself (module ``face``), since its blocks run on the two halves as separate images. The shipped
-side CNN's map stays a channel-weighted first-order map: on 12 development faces (seed 7) Grad-CAM at
+the face itself (module ``face``), since its blocks run on the two halves as separate images. On 12
+development faces (seed 7) its Grad-CAM was below the random orderings' mean by deletion on 12 with a
+blurred fill but on 5 with the neutral one: its probabilities saturate, and the average relaxed face
+pasted into the palsied half does not take the palsy's evidence away (``python -m explain halves``).
+The side CNN it replaced kept a channel-weighted first-order map: on the same faces Grad-CAM at
 ``features.block3`` was below the random orderings' mean by deletion on 7 with the neutral fill and 6
 with a blurred one, and at ``features.block2`` (2 and 1), before the pooling of block 3 (4 and 2) or at the
 4 x 4 pooling (6 and 6) no better; HiResCAM at ``features.block3`` 6 and 12.

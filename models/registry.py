@@ -314,9 +314,8 @@ class HalfEvidenceSide(SummedEvidence):
     places, positive on the half named affected and negative on the other. As both halves go through the
     same network, mirroring the face swaps the two logits exactly.
 
-    Not the shipped side model. Trained with the demo recipe in place of the side CNN (``python -m models
-    demo-weights --only side --arch side=side_halves``; the base model and the side model alike, 0.4 MB), it
-    was compared with the shipped side CNN on development data only:
+    The shipped side model (the demo recipe, :mod:`models.demo`; 0.4 MB, base model and side model alike).
+    It replaced the side CNN after a comparison on development data only:
 
     - seed-99 synthetic test photos: side accuracy 1.000 (side CNN 0.995); on its own validation split,
       where a quarter of the faces have no palsy, 0.926 (0.816);
@@ -329,12 +328,12 @@ class HalfEvidenceSide(SummedEvidence):
       which leans on the other half: with the affected half replaced by the neutral fill its probability
       stayed at 0.98, with the other half replaced it fell to 0.39);
     - development photos (``python -m eval realcheck --part development``): a full-severity palsy found on
-      0.99 of edits (0.95), a central one at half severity on 0.97 (0.89); but the pain edits, scored on
-      the half the side model calls unaffected, rose steadily on fewer photos (Spearman >= 0.9 on 0.84
-      against 0.90) and mirroring or rolling a face of 80 pixels kept the PSPI within 0.5 on 0.74 of photos
-      (0.82). The pain model did not change: on 7 of the 8 photos whose edit missed, the side model's
-      choice, and with it the scored half, switched between edit strengths (the edit is drawn on both
-      sides, so neither choice is wrong); it left the side unclear on 0.86 of the unedited photos.
+      0.99 of edits (0.95), a central one at half severity on 0.97 (0.89); with the reported PSPI the mean
+      of both halves when no side is clear and its own threshold (0.925, ``python -m eval side-threshold``)
+      the pain edits rose steadily on 0.98 of photos (0.94) and mirroring or rolling a face of 80 pixels
+      kept the reported PSPI within 0.5 on 0.74 (0.76). Scored always on the half it calls unaffected,
+      they had risen steadily on only 0.84, the scored half switching between edit strengths on faces
+      without a palsy.
 
     Training notes. The gain (:attr:`_HalvesToFace.gain`) and the start at softplus(0) were set while a
     fault in the training loop, since fixed (:func:`models.epochs.output_count` read the number of outputs

@@ -165,7 +165,8 @@ def _undecided(bundle):
     from models.pipeline import LoadedModel, deployed
 
     network = copy.deepcopy(bundle.side.network)
-    last = [m for m in network.modules() if isinstance(m, nn.Linear)][-1]
+    # the last layer with weights: zeroed, every class (or every place of either half) scores the same
+    last = [m for m in network.modules() if isinstance(m, (nn.Linear, nn.Conv2d))][-1]
     nn.init.zeros_(last.weight)
     nn.init.zeros_(last.bias)
     return dataclasses.replace(bundle, side=LoadedModel("side", deployed(network, "side"), bundle.side.card))

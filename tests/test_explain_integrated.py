@@ -113,7 +113,8 @@ def test_layer_comparison_covers_the_candidates_of_either_method(shipped) -> Non
     assert found["method"] == "integrated_gradients"
     pain_architecture = shipped.pain.card.architecture
     assert set(found["pain"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"][pain_architecture]}
-    assert set(found["side"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"]["side_cnn"]}
+    side_architecture = shipped.side.card.architecture
+    assert set(found["side"]) == {layer for layer, _ in CANDIDATES["integrated_gradients"][side_architecture]}
     for row in (*found["pain"].values(), *found["side"].values()):
         assert 0.0 <= row["top_raising_hit"] <= 1.0 and 0.0 <= row["deletion_below_random"] <= 1.0
         assert 0.0 < row["area_of_changed"] < 1.0
