@@ -175,16 +175,23 @@ def faith_details(faith: dict[str, Any]) -> list[str]:
 
 
 def sanity_details(sanity: dict[str, Any]) -> list[str]:
-    lines = ["| method / stage | median Spearman | largest | share below the bar | an unrelated map on the "
-             "same segments crosses the bar (faces expected above it by chance) |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = ["| method / stage | median Spearman | largest | share below the bar | within each half of the "
+             "face, median / largest (side) | an unrelated map on the same segments crosses the bar (faces "
+             "expected above it by chance) |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for key, r in sorted(sanity["results"].items()):
         chance = (f"{_pct(r['unrelated_above_bar'])} ({r['faces_expected_above_by_chance']:.1f} of "
                   f"{sanity['faces']})" if "unrelated_above_bar" in r else "-")
-        lines.append(f"| {key} | {r['median']:.2f} | {r['max']:.2f} | {_pct(r['share_below'])} | {chance} |")
+        within = (f"{r['within_halves_median']:.2f} / {r['within_halves_max']:.2f}"
+                  if "within_halves_median" in r else "-")
+        lines.append(f"| {key} | {r['median']:.2f} | {r['max']:.2f} | {_pct(r['share_below'])} | {within} "
+                     f"| {chance} |")
     return lines + ["", "A LIME map is a few constant segments, so even its own segment values dealt at "
                     "random correlate with it above the bar that often (`explain.sanity.chance_above`); "
-                    "a Grad-CAM map has no such floor.", ""]
+                    "a Grad-CAM map has no such floor. The side network scores each half of the face and "
+                    "compares them, so every side map, trained or randomised, raises the named side on one "
+                    "half and lowers it on the other; the within-half column shows what the weights decide "
+                    "beyond that split (`explain.sanity.within_halves`).", ""]
 
 
 def population_details(folder: Path) -> list[str]:

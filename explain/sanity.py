@@ -5,7 +5,9 @@ contrast), not what the model learned. :func:`randomised_copy` re-initialises th
 deployed model, either all at once (``"full"``) or the top ``k`` parameterised layers, output side first
 (``"cascading"``); :func:`check` explains the same input with the trained and the randomised model and
 reports the Spearman rank correlation of the two input maps (signed, and of their absolute values).
-The acceptance bar is a signed rank correlation below :data:`THRESHOLD`.
+The acceptance bar is a signed rank correlation below :data:`THRESHOLD`. For side maps the report also
+gives the correlation within each half of the face (:func:`within_halves`), since a side network built
+from two halves splits every map, trained or not, into a raising and a lowering half.
 
 Written by hand (Quantus' ``ModelParameterRandomisation`` does the same but Quantus cannot be installed
 with this project's pins, see :mod:`explain.faithfulness`); the correlation is scipy's ``spearmanr``.
@@ -55,6 +57,19 @@ def randomised_copy(model: LoadedModel, mode: str = "full", layers: int | None =
             if hasattr(layer, "reset_running_stats"):
                 layer.reset_running_stats()
     return replace(model, model=module.eval())
+
+
+def within_halves(first: np.ndarray, second: np.ndarray) -> float:
+    """Mean Spearman correlation of two face maps taken within the image's left and right halves apart.
+
+    A side network built from two halves (``side_halves``) gives every map, trained or randomised, the
+    same split into a half that raises the named side and one that lowers it; this measures what the
+    weights decide beyond that split: where within each half the map lies.
+    """
+    width = np.shape(first)[1]
+    halves = (slice(0, width // 2), slice(width - width // 2, width))
+    return float(np.mean([rank_correlation(np.asarray(first)[:, part], np.asarray(second)[:, part])
+                          for part in halves]))
 
 
 def rank_correlation(first: np.ndarray, second: np.ndarray) -> float:
@@ -142,6 +157,7 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     bundle = bundle or load_default_models()
     randomised = {role: randomised_copy(m, "full", seed=seed) for role, m in bundle.loaded().items()}
     values: dict[str, list[float]] = {}
+    within: dict[str, list[float]] = {}
     chances: dict[str, list[float]] = {}
     for index in range(count):
         case = make_case(index, seed)
@@ -154,6 +170,9 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
                 other = explainer.attribute(randomised[model.role], inputs, target, source=source)
                 values.setdefault(f"{method}/{stage}", []).append(
                     rank_correlation(trained.input_map, other.input_map))
+                if stage == "side":
+                    within.setdefault(f"{method}/{stage}", []).append(
+                        within_halves(trained.input_map, other.input_map))
                 chance = chance_above(trained, inputs, model, source, seed=seed + index)
                 if chance is not None:
                     chances.setdefault(f"{method}/{stage}", []).append(chance)
@@ -161,6 +180,9 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
         key: {"median": round(float(np.median(v)), 4), "max": round(float(np.max(v)), 4),
               "share_below": round(float(np.mean(np.asarray(v) < THRESHOLD)), 4)}
         for key, v in values.items()}
+    for key, found in within.items():
+        results[key]["within_halves_median"] = round(float(np.median(found)), 4)
+        results[key]["within_halves_max"] = round(float(np.max(found)), 4)
     for key, found in chances.items():
         results[key]["unrelated_above_bar"] = round(float(np.mean(found)), 4)
         results[key]["faces_expected_above_by_chance"] = round(float(np.sum(found)), 2)
