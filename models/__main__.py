@@ -163,12 +163,16 @@ def format_assessment(data: dict) -> str:
         + ("the unaffected half" if data["reported_pspi"]["source"] == "unaffected_half"
            else "mean of both halves: no clear affected side") + ")",
         f"Affected side: {affected} ({source[data['side_source']]}){detail}",
-        f"Scored half (unaffected): {data['scored_half']['description']}",
         f"Geometric asymmetry points to: {points} (index {asym['index']:.3f})",
-        f"PSPI (0-16): unaffected half {pspi['unaffected_half']:.2f} | affected half "
-        f"{pspi['affected_half']:.2f} | full face {pspi['full_face']:.2f} ({full})"
-        + (", read relative to the reference (rest) photo" if reference else ""),
     ]
+    relative = ", read relative to the reference (rest) photo" if reference else ""
+    if data.get("side_outcome") == "no_clear_side":  # neither half is the unaffected one: both, alike
+        lines += ["Scored halves: both (no clear affected side)",
+                  f"PSPI (0-16): full face {pspi['full_face']:.2f} ({full}){relative}"]
+    else:
+        lines += [f"Scored half (unaffected): {data['scored_half']['description']}",
+                  f"PSPI (0-16): unaffected half {pspi['unaffected_half']:.2f} | affected half "
+                  f"{pspi['affected_half']:.2f} | full face {pspi['full_face']:.2f} ({full}){relative}"]
     if data.get("half_scores"):
         lines.append("PSPI per half: " + " | ".join(f"{_half_name(k)} {v:.2f}"
                                                      for k, v in data["half_scores"].items()))

@@ -190,7 +190,7 @@ def _decide_side(override: Side | None, probabilities: dict[Side, float] | None,
 def _no_clear_side_warning(top: float, clear_above: float, scores: dict[Side, float], mirrored: bool) -> str:
     both = " and ".join(f"{describe(s, mirrored)} {scores[s]:.1f}" for s in (Side.LEFT, Side.RIGHT))
     return (f"The photo shows no clear affected side (the side model's strongest choice has p = {top:.2f}, "
-            f"below {clear_above:.2f}): both halves are scored and shown ({both}). If the patient had a "
+            f"below {clear_above:g}): both halves are scored and shown ({both}). If the patient had a "
             "stroke that affects the face, set the side by hand.")
 
 

@@ -109,3 +109,15 @@ def test_assess_reads_a_reference_photo_and_names_it_when_unusable(photo, weight
     write_png(blank, np.full((160, 160, 3), 120, np.uint8))
     assert main(["assess", str(photo), "--weights", str(weights), "--reference", str(blank)]) == 2
     assert "reference photo" in capsys.readouterr().err
+
+
+def test_text_output_without_a_clear_side_reports_the_mean_of_both_halves(photo, weights) -> None:
+    from models.__main__ import format_assessment
+    from models.pipeline import assess, load_bundle
+
+    result = assess(str(photo), models=load_bundle(weights), clear_above=1.01)  # no side is ever clear
+    text = format_assessment(result.to_dict())
+    mean = (result.half_scores[Side.LEFT] + result.half_scores[Side.RIGHT]) / 2
+    assert f"Reported PSPI (0-16): {mean:.2f} (mean of both halves: no clear affected side)" in text
+    assert "Scored halves: both (no clear affected side)" in text and "Scored half (unaffected)" not in text
+    assert "below 1.01)" in text  # the threshold as set, not rounded
