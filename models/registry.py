@@ -346,6 +346,9 @@ class HalfEvidenceSide(SummedEvidence):
     ``(N, 2)``, each >= 0.
     """
 
+    #: mirroring the face swaps the two logits exactly (see :class:`models.networks.MirrorConsistentSide`)
+    mirror_symmetric = True
+
     def __init__(self, outputs: int, widths: tuple[int, int, int] = (32, 64, 128), hidden: int = 128) -> None:
         super().__init__()
         if outputs != 2:

@@ -98,6 +98,28 @@ def test_half_evidence_side_model_reads_each_half_and_swaps_under_a_mirror() -> 
         build_model("side_halves", outputs=1)
 
 
+def test_the_deployed_side_model_skips_the_mirror_pass_only_for_a_symmetric_network() -> None:
+    """For a network that is mirror-symmetric by construction the mirror pass would repeat the direct one,
+    so it is skipped with the same probabilities; any other side network still gets both passes."""
+    from unittest import mock
+
+    from models.networks import MirrorConsistentSide, deployed
+    from models.preprocess import flip_tensor
+
+    torch.manual_seed(4)
+    x = torch.randn(3, 3, 64, 64)
+    for name, symmetric in (("side_halves", True), ("side_cnn", False)):
+        model = deployed(build_model(name, outputs=2, task="side").eval(), "side")
+        assert isinstance(model, MirrorConsistentSide) and model.symmetric_base is symmetric
+        with torch.no_grad():
+            mirrored = torch.softmax(model.base(flip_tensor(x)), 1).flip(1)
+            both = 0.5 * (torch.softmax(model.base(x), 1) + mirrored)
+            with mock.patch.object(model.base, "forward", wraps=model.base.forward) as passes:
+                out = model(x)
+        assert passes.call_count == (1 if symmetric else 2)
+        torch.testing.assert_close(out, both, atol=1e-5, rtol=0)
+
+
 def test_patch_evidence_cells_see_only_their_patch() -> None:
     """A change in the top-left corner moves the evidence of the cells near it and of no cell more than
     49 pixels away (the receptive field)."""
