@@ -74,8 +74,9 @@ of the straight path between the two inputs (midpoint rule), summed over channel
 Its cells add up to about ``f(input) - f(relaxed face)`` (on the astronaut's scored half 3.83 against
 3.70), so it needs no centring and its sign reads "raises / lowers the score compared with a relaxed
 face". The side map is mirror-averaged like Grad-CAM's (the template is symmetric, so mirroring the face
-mirrors the map exactly). Layers: ResNet18's first convolution (``conv1``, 64 x 32 cells on the half)
-and the side CNN's ``features.block1`` (32 x 32 on the face).
+mirrors the map exactly). Layers: ResNet18's first convolution (``conv1``, 64 x 32 cells on the half),
+the side CNN's ``features.block1`` (32 x 32 on the face) and, for the shipped ``side_halves``, the face
+itself (module ``face``).
 
 How it was chosen (the shipped demo weights, development faces of seed 7 only): the top PSPI-raising
 region was one the active AU changed on 37 of 40 faces (per group AU4 / AU6+7 / AU9+10 / AU43: 10, 10,
