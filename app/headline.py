@@ -25,9 +25,8 @@ MEAN_OF_HALVES = "the mean of both halves, since either may be the unaffected on
 
 
 def reported(data: dict[str, Any]) -> float:
-    """The one PSPI the assessment reports (older JSON without the field: the unaffected half's)."""
-    entry = data.get("reported_pspi")
-    return float(entry["value"]) if entry else float(data["pspi"]["unaffected_half"])
+    """The one PSPI the assessment reports (``Assessment.reported_pspi``)."""
+    return float(data["reported_pspi"]["value"])
 
 
 def no_clear_side(data: dict[str, Any]) -> bool:

@@ -87,11 +87,6 @@ def _reading(assessment: Any) -> dict[str, Any]:
             "p_left_affected": _p_left(assessment), "clear_side": bool(assessment.clear_side)}
 
 
-def _reported(assessment: Any) -> float:
-    """The one PSPI an assessment reports (the unaffected half's; both halves' mean without a clear side)."""
-    return float(assessment.reported_pspi)
-
-
 def _landmark_scores(assessment: Any) -> dict[Any, float]:
     geometry = assessment.geometry
     estimates = estimate_pain(geometry.aligned_landmarks, geometry.mirrored)
@@ -147,7 +142,7 @@ class PhotoRun:
         lm_base = _landmark_scores(base)
         net_base = _half_scores(base)
         record["unedited"] = {
-            "scored_side": base.unaffected_side.value, "pspi": round(_reported(base), 3),
+            "scored_side": base.unaffected_side.value, "pspi": round(float(base.reported_pspi), 3),
             "pspi_source": base.reported_pspi_source,
             "pspi_full_face": round(base.pspi.full_face, 3),
             "pspi_halves": {s.value: round(v, 3) for s, v in net_base.items()},
@@ -173,7 +168,7 @@ class PhotoRun:
                     result = self._try(self._edit(landmarks, palsy=palsy))
                     model = None if result is None else result.side_model_choice
                     geometric = None if result is None else result.geometry.asymmetry.points_to
-                    clear = result is not None and bool(getattr(result, "clear_side", True))
+                    clear = result is not None and result.clear_side
                     rows.append({"kind": kind, "side": side.value, "severity": severity,
                                  "face_found": result is not None,
                                  "model_correct": model is side,
@@ -193,7 +188,7 @@ class PhotoRun:
             else:
                 aus = {side: pain_aus(strength) for side in Side}
                 result = self._try(self._edit(landmarks, aus=aus))
-            network.append(math.nan if result is None else _reported(result))
+            network.append(math.nan if result is None else float(result.reported_pspi))
             landmark.append(math.nan if result is None else _landmark_scores(result)[result.unaffected_side])
             scored.append(None if result is None else (result.unaffected_side.value if result.clear_side
                                                         else "both"))
@@ -237,7 +232,7 @@ class PhotoRun:
             return {"face_found": False}
         side = base.unaffected_side
         net0, lm0 = _half_scores(base)[side], _landmark_scores(base)[side]
-        reported0 = _reported(base)
+        reported0 = float(base.reported_pspi)
         variants = {"mirror": (np.ascontiguousarray(small[:, ::-1]), True),
                     "roll+": (_roll(small, small_points, self.protocol.roll_degrees), False),
                     "roll-": (_roll(small, small_points, -self.protocol.roll_degrees), False)}
@@ -249,7 +244,7 @@ class PhotoRun:
         for name, (variant, mirrored) in variants.items():
             result = self._try(variant, mirrored=mirrored)
             readings[name] = None if result is None else _reading(result)
-            moved[name] = None if result is None else round(abs(_reported(result) - reported0), 3)
+            moved[name] = None if result is None else round(abs(float(result.reported_pspi) - reported0), 3)
             half_moved[name] = None if result is None else round(abs(_half_scores(result)[side] - net0), 3)
             lm_moved[name] = None if result is None else round(abs(_landmark_scores(result)[side] - lm0), 3)
         def largest(values: dict[str, float | None]) -> float | None:

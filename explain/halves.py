@@ -49,6 +49,7 @@ def evaluate(count: int, seed: int, *, bundle: Any = None, progress: bool = Fals
     from explain.faithfulness import removal_fill, scorer
     from explain.groundtruth import make_case
     from explain.lime import queried_model
+    from faces.sides import ImageSide, image_side
     from models.pipeline import assess, load_default_models
     from models.registry import SIDE_CLASSES
 
@@ -71,7 +72,8 @@ def evaluate(count: int, seed: int, *, bundle: Any = None, progress: bool = Fals
         row = {"intact": float(score(image[None])[0])}
         for fill in FILLS:
             fill_image = removal_fill(image, fill, model.spec)
-            versions = replaced_halves(image, case.palsy.side.value == "left", fill_image)
+            on_right = image_side(case.palsy.side) is ImageSide.RIGHT  # the crop is never mirrored
+            versions = replaced_halves(image, on_right, fill_image)
             for name, version in versions.items():
                 row[f"{name}_half_{fill}"] = float(score(version[None])[0])
         rows.append(row)
