@@ -66,6 +66,21 @@ def subject_of(photo: Photo) -> str:
     return f"{letters}0"
 
 
+def photo_fold(photos: Sequence[Photo], fold: int, folds: int) -> list[Photo]:
+    """The photos of fold ``fold`` of ``folds``, split by subject (:func:`subject_of`): subjects in order of
+    first appearance are dealt to the folds in turn, so every copy of a person lands in one fold.
+
+    Used to leave part of the development photos out of a training run, to choose settings on photos the
+    model did not learn from (:mod:`eval.side_threshold`).
+    """
+    if not 0 <= fold < folds:
+        raise ValueError(f"fold must be in 0..{folds - 1}, got {fold}")
+    order: dict[str, int] = {}
+    for photo in photos:
+        order.setdefault(subject_of(photo), len(order))
+    return [p for p in photos if order[subject_of(p)] % folds == fold]
+
+
 def _facs(aus: dict[str, float]) -> dict[int, float]:
     return {AU_CODES[name]: float(v) for name, v in aus.items() if v > 0 and name in AU_CODES}
 
@@ -150,4 +165,4 @@ def write_real_edits(out: str | Path, photos: Sequence[Photo], config: RealEditC
     return manifest
 
 
-__all__ = ["LAYOUTS", "MANIFEST", "RealEditConfig", "subject_of", "write_real_edits"]
+__all__ = ["LAYOUTS", "MANIFEST", "RealEditConfig", "photo_fold", "subject_of", "write_real_edits"]

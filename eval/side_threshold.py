@@ -8,7 +8,15 @@ threshold it reports the share of faces without palsy that get "no clear side" a
 with a palsy that get a side (and how many of those sides are right), and picks the threshold with the
 best balanced accuracy of that yes/no decision, ties going to the lower threshold.
 
-``python -m eval side-threshold [--weights DIR] [--seed 97] [--subjects 40] [--out FILE]``
+A side model that learned from edits of the development photos is surer of those photos than of any new
+one, so a threshold chosen on its own training photos names a side too readily on new faces. With
+``--crossfit DIR ...`` (one weights folder per fold, trained with ``python -m models demo-weights
+--leave-out-photos K/N``), each development photo is scored by the model of the fold that left it out
+(:func:`data.realtrain.photo_fold`): the photo rows are then out-of-fold readings, as a new photo would
+be read. The synthetic rows (a development seed no model trained on) come from ``--weights``.
+
+``python -m eval side-threshold [--weights DIR] [--crossfit DIR0 DIR1 ...] [--seed 97] [--subjects 40]
+[--out FILE]``
 """
 
 from __future__ import annotations
@@ -32,18 +40,32 @@ def _row(result: Any, palsy_side: Any, source: str) -> dict[str, Any]:
             "right_side": None if palsy_side is None else top_side is palsy_side}
 
 
-def collect(bundle: Any, seed: int, subjects: int, progress: bool = True) -> list[dict[str, Any]]:
-    """Top side probability on development faces with and without palsy (synthetic and photos)."""
+def learned_photos(card: Any) -> set[str]:
+    """The development photos whose edits a model learned from, as its card records them."""
+    return {name for manifest in card.training_data.get("extra_manifests", [])
+            for name in manifest.get("photos", [])}
+
+
+def collect(bundle: Any, seed: int, subjects: int, progress: bool = True,
+            fold_bundles: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Top side probability on development faces with and without palsy (synthetic and photos); the
+    photos are read by ``bundle``, or with ``fold_bundles`` (one per fold) each by the fold's model
+    that did not learn from it."""
     from tqdm import tqdm
 
     from data.photos import offline_photos
     from data.realedit import edit_photo
+    from data.realtrain import photo_fold
     from data.synth import make_subject, render_face, sample_frame_spec
     from data.synth.aus import Palsy
     from faces.errors import FaceInputError
     from faces.sides import Side
     from models.pipeline import assess
 
+    photos = offline_photos("development")
+    readers = {p.name: bundle for p in photos}
+    for fold, reader in enumerate(fold_bundles):
+        readers.update({p.name: reader for p in photo_fold(photos, fold, len(fold_bundles))})
     rows = []
     for index in tqdm(range(subjects), desc="synthetic", disable=not progress):
         for fraction in (0.0, 1.0):
@@ -55,12 +77,13 @@ def collect(bundle: Any, seed: int, subjects: int, progress: bool = True) -> lis
             except FaceInputError:
                 continue
             rows.append(_row(result, subject.palsy.side if subject.palsy else None, "synthetic"))
-    for photo in tqdm(offline_photos("development"), desc="photos", disable=not progress):
+    for photo in tqdm(photos, desc="photos", disable=not progress):
+        reader = readers[photo.name]
         try:
-            rows.append(_row(assess(photo.image, models=bundle), None, "photo"))
+            rows.append(_row(assess(photo.image, models=reader), None, "photo"))
             for side in Side:
                 edited = edit_photo(photo.image, palsy=Palsy(side=side, severity=1.0, kind="peripheral"))
-                rows.append(_row(assess(edited.image, models=bundle), side, "photo"))
+                rows.append(_row(assess(edited.image, models=reader), side, "photo"))
         except (FaceInputError, ValueError):
             continue
     return rows
@@ -91,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval side-threshold",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="weights folder (default: the shipped demo weights)")
+    parser.add_argument("--crossfit", nargs="+", default=[], metavar="DIR",
+                        help="one weights folder per fold (demo-weights --leave-out-photos K/N, "
+                        "K = 0, 1, ...): each development photo is read by the model that left it out")
     parser.add_argument("--seed", type=int, default=97, help="development seed of the synthetic faces")
     parser.add_argument("--subjects", type=int, default=40)
     parser.add_argument("--out", default="build/side_threshold.json")
@@ -98,10 +124,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
+    from data.photos import offline_photos
+    from data.realtrain import photo_fold
     from models.pipeline import load_default_models
 
     torch.set_num_threads(1)
-    rows = collect(load_default_models(args.weights), args.seed, args.subjects, progress=not args.quiet)
+    if len(args.crossfit) == 1:
+        parser.error("--crossfit needs a weights folder for each of at least two folds")
+    folds = [load_default_models(folder) for folder in args.crossfit]
+    for fold, bundle in enumerate(folds):
+        seen = learned_photos(bundle.side.card)
+        overlap = sorted(seen & {p.name for p in photo_fold(offline_photos("development"), fold, len(folds))})
+        if not seen or overlap:
+            parser.error(f"{args.crossfit[fold]}: its side model must leave out fold {fold} of {len(folds)} "
+                         f"of the development photos (demo-weights --leave-out-photos {fold}/{len(folds)}); "
+                         f"it learned from {len(overlap)} of them")
+    rows = collect(load_default_models(args.weights), args.seed, args.subjects, progress=not args.quiet,
+                   fold_bundles=folds)
     result = sweep(rows)
     print(f"{'threshold':>9}  {'no palsy unclear (synth/photo)':>30}  {'palsy named (synth/photo)':>26}"
           "  right")
@@ -117,4 +156,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["CANDIDATES", "collect", "main", "sweep"]
+__all__ = ["CANDIDATES", "collect", "learned_photos", "main", "sweep"]

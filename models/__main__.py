@@ -252,6 +252,10 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", action="append", default=[], metavar="ROLE=ARCH",
                    help="train ROLE's network (and the base run it starts from) as architecture ARCH instead "
                    "of the recipe's, e.g. side=side_halves (repeatable)")
+    p.add_argument("--leave-out-photos", metavar="K/N",
+                   help="leave fold K of N of the development photos (split by person) out of the photo "
+                   "edits, to judge the models on photos they did not learn from (e.g. 0/2); not for shipped "
+                   "weights")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -266,6 +270,9 @@ def _demo(args: argparse.Namespace, argv: Sequence[str]) -> int:
         recipe = recipe.with_architecture(role.strip(), architecture.strip())
     if args.scale != 1.0 or args.max_epochs:
         recipe = recipe.scaled(args.scale, args.max_epochs)
+    if args.leave_out_photos:
+        fold, _, folds = args.leave_out_photos.partition("/")
+        recipe = recipe.leaving_out(int(fold), int(folds))
     report = build_demo_weights(args.work, args.weights or WEIGHTS_DIR, recipe=recipe, threads=args.threads,
                                 progress=not args.quiet, command=command_line(argv), only=args.only)
     print(format_report(report))

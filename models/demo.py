@@ -28,7 +28,7 @@ import math
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,9 @@ class DemoRecipe:
     real: RealRecipe | None = field(default_factory=RealRecipe)
     real_side: RealRecipe | None = field(
         default_factory=lambda: RealRecipe(edits=96, seed=6, palsy_share=0.75))
+    #: ``(k, n)``: leave fold k of n of the development photos (:func:`data.realtrain.photo_fold`) out of
+    #: every photo-edit set, so that a model can be judged on photos it did not learn from; None: all
+    leave_out: tuple[int, int] | None = None
 
     def real_sets(self) -> dict[str, RealRecipe]:
         """The photo-edit sets that the recipe's models train on, by folder name (``real``, ``real_side``)."""
@@ -183,7 +186,7 @@ class DemoRecipe:
         models = [m for m in self.models if m.role in names]
         used = {key.partition("/")[0] for m in models for key in (m.data, *m.extra)}
         datasets = {k: d for k, d in self.datasets.items() if k in used or k == "test"}
-        return DemoRecipe(datasets, models, self.seed, self.bf16, self.real, self.real_side)
+        return replace(self, datasets=datasets, models=models)
 
     def with_architecture(self, role: str, architecture: str) -> DemoRecipe:
         """The same recipe with ``role``'s network (and that of the run it starts from, e.g. the side
@@ -195,7 +198,7 @@ class DemoRecipe:
         roles = {role} | ({by_role[role].init_from} if by_role[role].init_from else set())
         models = [ModelRecipe(**{**asdict(m), "arch": architecture}) if m.role in roles else m
                   for m in self.models]
-        return DemoRecipe(self.datasets, models, self.seed, self.bf16, self.real, self.real_side)
+        return replace(self, models=models)
 
     def scaled(self, subjects: float, epochs: int | None = None) -> DemoRecipe:
         """The same recipe with ``subjects`` times as many subjects (at least 4) and at most ``epochs``."""
@@ -208,7 +211,15 @@ class DemoRecipe:
                 return real
             return RealRecipe(**{**asdict(real), "edits": max(2, round(real.edits * subjects))})
 
-        return DemoRecipe(datasets, models, self.seed, self.bf16, shrink(self.real), shrink(self.real_side))
+        return replace(self, datasets=datasets, models=models, real=shrink(self.real),
+                       real_side=shrink(self.real_side))
+
+    def leaving_out(self, fold: int, folds: int) -> DemoRecipe:
+        """The same recipe with fold ``fold`` of ``folds`` of the development photos left out of its
+        photo edits (:attr:`leave_out`)."""
+        if not 0 <= fold < folds or folds < 2:
+            raise ValueError(f"need 0 <= fold < folds and folds >= 2, got {fold}/{folds}")
+        return replace(self, leave_out=(fold, folds))
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -346,24 +357,33 @@ def _generate(work: Path, recipe: DemoRecipe, progress: bool) -> tuple[dict[str,
         write_dataset(folder, config, progress=progress)
         folders[name] = folder
     for name, real in recipe.real_sets().items():
-        folders[name] = _real_edits(work / "data" / name, real, progress, reused)
+        folders[name] = _real_edits(work / "data" / name, real, progress, reused, recipe.leave_out)
     return folders, reused
 
 
-def _real_edits(folder: Path, real: RealRecipe, progress: bool, reused: list[str]) -> Path:
-    """Write the recipe's real-photo edits (development photos only) unless already written alike."""
+def _real_edits(folder: Path, real: RealRecipe, progress: bool, reused: list[str],
+                leave_out: tuple[int, int] | None = None) -> Path:
+    """Write the recipe's real-photo edits (development photos only, less the fold ``leave_out`` names)
+    unless already written alike."""
     from data.photos import offline_photos
-    from data.realtrain import MANIFEST, RealEditConfig, write_real_edits
+    from data.realtrain import MANIFEST, RealEditConfig, photo_fold, write_real_edits
 
     config = RealEditConfig(edits=real.edits, seed=real.seed, distribution=real.distribution,
                             palsy_share=real.palsy_share)
+    photos = offline_photos("development")
+    if leave_out is not None:
+        fold, folds = leave_out
+        left = {p.name for p in photo_fold(photos, fold, folds)}
+        photos = [p for p in photos if p.name not in left]
     manifest = folder / MANIFEST
-    if manifest.is_file() and json.loads(manifest.read_text())["config"] == asdict(config):
-        reused.append(folder.name)
-        return folder
+    if manifest.is_file():
+        written = json.loads(manifest.read_text())
+        if written["config"] == asdict(config) and written["photos"] == [p.name for p in photos]:
+            reused.append(folder.name)
+            return folder
     if folder.exists():
         shutil.rmtree(folder)
-    write_real_edits(folder, offline_photos("development"), config, progress=progress)
+    write_real_edits(folder, photos, config, progress=progress)
     return folder
 
 
@@ -379,7 +399,8 @@ def _train(work: Path, recipe: DemoRecipe, folders: dict[str, Path], threads: in
         extra = [folders[key.partition("/")[0]] / key.partition("/")[2] for key in m.extra
                  if key.partition("/")[0] in folders]
         real_note = (f"; with {len(extra)} folder(s) of edited development photos (data.realtrain)"
-                     if extra else "")
+                     + (f", fold {recipe.leave_out[0]} of {recipe.leave_out[1]} of them left out"
+                        if recipe.leave_out else "") if extra else "")
         config = TrainConfig(
             task=m.task, data=folders[name] / layout, out=work / "runs" / m.role, arch=m.arch,
             split="subject", extra_data=extra, landmarks=m.landmarks, side_no_palsy=m.side_no_palsy,

@@ -141,3 +141,34 @@ def test_acceptance_checks_each_bar() -> None:
     result = acceptance(bad)
     assert not result["side accuracy >= 0.95"] and not result["unaffected-half MAE < affected-half MAE"]
     assert result["PSPI Pearson r >= 0.85"]
+
+
+def test_a_fold_of_the_development_photos_can_be_left_out_of_the_photo_edits(tmp_path, monkeypatch) -> None:
+    import data.realtrain
+    from data.photos import offline_photos
+    from data.realtrain import photo_fold
+    from models.demo import RealRecipe, _real_edits
+
+    recipe = DemoRecipe().leaving_out(1, 2)
+    assert recipe.only(["side"]).leave_out == (1, 2)
+    assert recipe.with_architecture("side", "side_cnn").scaled(0.1, 1).leave_out == (1, 2)
+    with pytest.raises(ValueError, match="fold"):
+        DemoRecipe().leaving_out(2, 2)
+    written: list[list[str]] = []
+
+    def fake_write(folder, photos, config, progress):
+        written.append([p.name for p in photos])
+        folder.mkdir(parents=True)
+        (folder / data.realtrain.MANIFEST).write_text(json.dumps(
+            {"config": {**config.__dict__}, "photos": [p.name for p in photos]}))
+
+    monkeypatch.setattr(data.realtrain, "write_real_edits", fake_write)
+    development = offline_photos("development")
+    left = {p.name for p in photo_fold(development, 1, 2)}
+    reused: list[str] = []
+    _real_edits(tmp_path / "real", RealRecipe(), False, reused, (1, 2))
+    assert written[-1] == [p.name for p in development if p.name not in left] and reused == []
+    _real_edits(tmp_path / "real", RealRecipe(), False, reused, (1, 2))
+    assert len(written) == 1 and reused == ["real"]  # written alike: reused
+    _real_edits(tmp_path / "real", RealRecipe(), False, reused, None)
+    assert written[-1] == [p.name for p in development]  # another photo set: written again

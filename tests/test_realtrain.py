@@ -8,7 +8,7 @@ import pytest
 
 from data.layouts import load_any
 from data.photos import offline_photos
-from data.realtrain import RealEditConfig, subject_of, write_real_edits
+from data.realtrain import RealEditConfig, photo_fold, subject_of, write_real_edits
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +53,17 @@ def test_edits_load_in_both_layouts_with_the_truth_per_half(written) -> None:
             assert frame.palsy_side.value == affected
             other = "left" if affected == "right" else "right"
             assert truth["pspi"][affected] <= truth["pspi"][other] <= truth["pspi_true"]
+
+
+def test_photo_folds_split_by_person_and_cover_every_photo_once() -> None:
+    photos = offline_photos("development")
+    folds = [photo_fold(photos, k, 2) for k in range(2)]
+    names = [[p.name for p in fold] for fold in folds]
+    assert sorted(names[0] + names[1]) == sorted(p.name for p in photos)
+    assert not set(names[0]) & set(names[1])
+    # the astronaut portrait and its copies are one person: one fold holds all three
+    assert {"astronaut", "astronaut-grey", "astronaut-half-jpeg"} <= set(names[0])
+    people = [{subject_of(p) for p in fold} for fold in folds]
+    assert abs(len(people[0]) - len(people[1])) <= 1
+    with pytest.raises(ValueError, match="fold must be"):
+        photo_fold(photos, 2, 2)
