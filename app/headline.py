@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from faces.sides import Side, describe
-from models.pipeline import DEMO_NOTE, RESEARCH_NOTE
+from models.pipeline import DEMO_NOTE, RESEARCH_NOTE, UNSEEN_NO_PALSY_NAMED
 
 SIDE_SOURCES = {"model": "decided by the side model", "override": "set by hand",
                 "geometry": "from the geometric asymmetry alone (no side model)"}
@@ -22,6 +22,9 @@ NO_CLEAR_SIDE_PROMPT = ("**Set the affected side by hand** (the *Affected side* 
                         "the PSPI is reported for the unaffected half once the side is known.")
 #: How the mean of both halves is described when no side is clearly affected.
 MEAN_OF_HALVES = "the mean of both halves, since either may be the unaffected one"
+#: Said beside a side the side model names: how often it names one on a face without a palsy.
+CONFIRM_SIDE = (f"Confirm it if you can: on development photos of people without a palsy that it had not "
+                f"learned from, the side model named a side for {UNSEEN_NO_PALSY_NAMED:.0%} of them.")
 
 
 def reported(data: dict[str, Any]) -> float:
@@ -128,6 +131,8 @@ def _side_decision(data: dict[str, Any]) -> list[str]:
             chosen = data["side_model_choice"]
             lines.append(probabilities + ("" if data["side_source"] == "model"
                                           else f" (it chose the {chosen['description']})"))
+        if data["side_source"] == "model":
+            lines += ["", CONFIRM_SIDE]
     domain = domain_line(data)
     return [*lines, "", f"Geometric cross-check: {cross_check(data).replace('disagrees', '**disagrees**')}.",
             "", *([domain, ""] if domain else [])]
@@ -178,7 +183,8 @@ def result_paragraphs(data: dict[str, Any]) -> list[str]:
         text = [f"PSPI {pspi['unaffected_half']:.1f} of 16, scored on the unaffected half, the "
                 f"{data['unaffected_side']['description']}.{reading}",
                 f"Affected side: {data['affected_side']['description']} "
-                f"({SIDE_SOURCES[data['side_source']]}).",
+                f"({SIDE_SOURCES[data['side_source']]})."
+                + (f" {CONFIRM_SIDE}" if data["side_source"] == "model" else ""),
                 f"For comparison: affected half {pspi['affected_half']:.1f}, full face "
                 f"{pspi['full_face']:.1f} ({pspi['full_face_source'].replace('_', ' ')})."]
     probabilities, domain = _probabilities(data), domain_line(data).replace("**", "")

@@ -125,6 +125,30 @@ def palsy_moves(frame: FaceFrame, side: ImageSide, n_points: int, severity: floa
     return moves
 
 
+#: Spread (inter-ocular units, per axis) of the random resting asymmetry of each part of a face half
+#: (:func:`asymmetry_moves`): about a quarter of the largest palsy move of that part, in any direction.
+ASYMMETRY_SPREAD: dict[str, float] = {"brow": 0.02, "upper_lid": 0.008, "lower_lid": 0.008, "outer": 0.008,
+                                      "corner": 0.025, "lips": 0.015, "nose": 0.012}
+
+
+def asymmetry_moves(frame: FaceFrame, side: ImageSide, n_points: int, rng: np.random.Generator,
+                    scale: float = 1.0) -> np.ndarray:
+    """``(n_points, 2)`` pixel moves of a random resting asymmetry on image ``side``: each part (brow, lids,
+    mouth corner, lips, nose wing) shifted as a whole in a random direction, by a normal amount of spread
+    :data:`ASYMMETRY_SPREAD` x ``scale``. Real faces are not symmetric, and not in the palsy's pattern
+    (a coherent droop of the mouth corner, the lower lid and, peripheral, the brow): a side model shown
+    such shifts on both halves, with the truth unchanged, cannot take any asymmetry for a palsy."""
+    moves = np.zeros((n_points, 2))
+    index = SIDE_INDEX[side]
+    parts = {"brow": index["brow"], "upper_lid": index["upper_lid"], "lower_lid": index["lower_lid"],
+             "outer": index["outer"], "corner": index["corner"] + index["inner_corner"],
+             "lips": index["upper_lip"] + index["lower_lip"], "nose": index["ala"] + index["nostril"]}
+    for name, indices in parts.items():
+        out, down = rng.normal(0.0, ASYMMETRY_SPREAD[name] * scale, 2)
+        _add(moves, indices, frame.vector(side, float(out), float(down)))
+    return moves
+
+
 def au_moves(frame: FaceFrame, side: ImageSide, n_points: int, aus: Mapping[str, float],
              current: np.ndarray) -> np.ndarray:
     """``(n_points, 2)`` pixel moves of pain-like AUs (intensities 0-5; AU43 0-1) on image ``side``.

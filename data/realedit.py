@@ -27,7 +27,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from data.facemoves import SIDE_INDEX, FaceFrame, au_moves, control_points, helper_slots, palsy_moves
+from data.facemoves import (
+    SIDE_INDEX,
+    FaceFrame,
+    asymmetry_moves,
+    au_moves,
+    control_points,
+    helper_slots,
+    palsy_moves,
+)
 from data.synth.aus import AU_NAMES, Palsy, pspi
 from data.warp import piecewise_affine_warp
 from faces.analyse import analyse
@@ -160,6 +168,7 @@ def edit_photo(
     aus: Mapping[Side | str, Mapping[str, float]] | None = None,
     landmarks: np.ndarray | None = None,
     mirrored: bool = False,
+    asymmetry: tuple[np.random.Generator, float] | None = None,
 ) -> EditedPhoto:
     """Draw a resting palsy and/or pain-like action units onto a photo.
 
@@ -170,6 +179,8 @@ def edit_photo(
             ``"AU10"`` 0-5; ``"AU43"`` 0-1, the fraction of the way the upper lid closes).
         landmarks: ``(68, 2)`` photo landmarks; found with :func:`faces.analyse` when None.
         mirrored: the photo is a mirror image; patient sides account for it.
+        asymmetry: ``(rng, scale)``: also shift the parts of both halves by a random resting asymmetry
+            (:func:`data.facemoves.asymmetry_moves`), which the truth does not count as palsy or AU.
 
     Returns:
         :class:`EditedPhoto`. With no palsy (or severity 0) and no AU above 0 the image is unchanged.
@@ -189,6 +200,10 @@ def edit_photo(
     if palsy is not None and palsy.severity > 0:
         moves[:n_movable] += palsy_moves(frame, image_side(palsy.side, mirrored), n_movable, palsy.severity,
                                          palsy.kind == "peripheral")
+    if asymmetry is not None:
+        rng, scale = asymmetry
+        for image_half in ImageSide:
+            moves[:n_movable] += asymmetry_moves(frame, image_half, n_movable, rng, scale)
     for side in Side:
         if added[side]:
             moves[:n_movable] += au_moves(frame, image_side(side, mirrored), n_movable, added[side],

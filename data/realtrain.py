@@ -54,6 +54,7 @@ class RealEditConfig:
     distribution: str = "mixed"
     palsy_share: float = 0.5
     mirror_share: float = 0.5
+    asymmetry: float = 0.0  # scale of the random resting asymmetry drawn on every edit (0: none)
 
 
 def subject_of(photo: Photo) -> str:
@@ -96,7 +97,8 @@ def _one_edit(rng: np.random.Generator, image: np.ndarray, config: RealEditConfi
                       kind=PALSY_TYPES[int(rng.integers(len(PALSY_TYPES)))])
     shown = {side: weaken(intended, palsy, side) for side in Side}
     edited = edit_photo(image, palsy=palsy, aus={side: {k: v for k, v in shown[side].items() if v > 0}
-                                                 for side in Side})
+                                                 for side in Side},
+                        asymmetry=(rng, config.asymmetry) if config.asymmetry > 0 else None)
     truth = {"pspi_true": float(pspi(intended)),
              "pspi": {side.value: float(pspi(shown[side])) for side in Side},
              "aus_intended": intended, "palsy": None if palsy is None else

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-CANDIDATES = tuple(round(0.55 + 0.025 * k, 3) for k in range(18))  # 0.55 ... 0.975
+#: 0.55 ... 0.975 in steps of 0.025, then 0.99, 0.995 and 0.999 for a side model as sharp as the shipped one
+CANDIDATES = tuple(round(0.55 + 0.025 * k, 3) for k in range(18)) + (0.99, 0.995, 0.999)
 
 
 def _row(result: Any, palsy_side: Any, source: str) -> dict[str, Any]:

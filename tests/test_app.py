@@ -18,6 +18,7 @@ from skimage import data as skdata
 import app  # noqa: F401  (sets the offline environment before Gradio is imported)
 import faces
 from app import handlers
+from app.headline import CONFIRM_SIDE
 from app.launch import parse_auth
 from faces import errors
 
@@ -162,6 +163,7 @@ def astronaut_view(astronaut_png):
 def test_assessment_names_patient_sides_and_marks_the_scored_half(astronaut_view):
     text = astronaut_view.headline
     assert "**Affected side: patient's right (image left)** (set by hand)" in text
+    assert CONFIRM_SIDE not in text  # only a side the model names comes with how often it errs
     assert "scored on the **unaffected half**, the patient's left (image right)" in text
     assert "| affected half (patient's right (image left))" in text
     assert "synthetic" in text  # the demo-weights warning travels with every result

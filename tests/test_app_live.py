@@ -13,6 +13,7 @@ from skimage import data as skdata
 
 import app  # noqa: F401  (sets the offline environment before Gradio is imported)
 from app.examples import EXAMPLES_DIR, examples
+from app.headline import CONFIRM_SIDE
 from app.launch import LaunchOptions, launch, share_available
 
 
@@ -58,6 +59,7 @@ def test_synthetic_face_through_the_api_names_the_true_side_and_scores_the_other
     data = out["data"]
     assert data["affected_side"]["side"] == synthetic.palsy_side.value, out["status"]
     assert data["scored_half"]["side"] == synthetic.palsy_side.opposite.value
+    assert data["side_source"] == "model" and CONFIRM_SIDE in out["headline"]  # how often it errs
     assert 0.0 <= data["pspi"]["unaffected_half"] <= 16.0
     assert abs(data["pspi"]["unaffected_half"] - synthetic.pspi_unaffected) < 4.0
     assert [m["stage"] for m in data["explanations"]] == ["side", "pain"]
@@ -76,6 +78,7 @@ def test_real_photo_then_lime_and_faithfulness_in_the_same_session(client, tmp_p
     out = _assess(client, photo, side="Patient's left")
     assert out["data"]["side_source"] == "override" and out["data"]["scored_half"]["side"] == "right"
     assert "Affected side: patient's left (image right)" in out["headline"]
+    assert CONFIRM_SIDE not in out["headline"]  # a side set by hand is not second-guessed
     uploads = [p for p in _cache_files() if p.read_bytes() == photo.read_bytes()]
     assert uploads == []  # the upload was deleted as soon as it had been read
     more = client.predict("LIME", 64, api_name="/explain")

@@ -157,3 +157,20 @@ def test_full_strength_warp_is_smooth_and_never_folds(portrait) -> None:
     assert jacobian.min() > 0.05  # orientation kept everywhere: no fold, no tear
     travel = np.hypot(map_x - np.arange(photo.shape[1]), map_y - np.arange(photo.shape[0])[:, None])
     assert travel.max() < 0.2 * frame.inter_ocular  # nothing travels further than the edit asks
+
+
+def test_random_asymmetry_moves_both_halves_by_part_and_leaves_the_truth_alone(portrait) -> None:
+    photo, points = portrait
+    edited = edit_photo(photo, landmarks=points, asymmetry=(np.random.default_rng(3), 1.0))
+    truth = edited.truth
+    assert truth.palsy is None and truth.pspi_added == {Side.RIGHT: 0.0, Side.LEFT: 0.0}
+    assert truth.moved_on(Side.RIGHT) and truth.moved_on(Side.LEFT)
+    frame = FaceFrame.of(points)
+    shift = (truth.landmarks_after - truth.landmarks_before) / frame.inter_ocular
+    # a part moves as a whole: the five points of a brow by one vector
+    assert np.allclose(shift[17:22], shift[17])
+    assert np.abs(shift).max() < 0.15  # smaller than a full palsy's mouth-corner droop (0.12 down)
+    again = edit_photo(photo, landmarks=points, asymmetry=(np.random.default_rng(3), 1.0))
+    assert np.array_equal(again.image, edited.image)  # the generator decides it
+    scaled = edit_photo(photo, landmarks=points, asymmetry=(np.random.default_rng(3), 2.0)).truth
+    assert np.allclose(scaled.landmarks_after - points, 2 * (truth.landmarks_after - points))
