@@ -153,19 +153,28 @@ def ground_details(ground: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+FAITH_HEADER = ["| method / stage | fill | deletion below random | insertion above random | "
+                "deletion AUC (random) | insertion AUC (random) |", "| --- | --- | --- | --- | --- | --- |"]
+
+
+def _faith_rows(tables: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One row per map kind and fill of ``(fill, results)`` tables, map kinds sorted."""
+    return [f"| {key} | {fill} | {_pct(r['deletion_below_random'])} | {_pct(r['insertion_above_random'])} | "
+            f"{r['deletion_auc_median']:.2f} ({r['random_deletion_auc_median']:.2f}) | "
+            f"{r['insertion_auc_median']:.2f} ({r['random_insertion_auc_median']:.2f}) |"
+            for key in sorted(tables[0][1]) for fill, results in tables for r in (results[key],)]
+
+
 def faith_details(faith: dict[str, Any]) -> list[str]:
-    lines = ["| method / stage | fill | deletion below random | insertion above random | "
-             "deletion AUC (random) | "
-             "insertion AUC (random) |", "| --- | --- | --- | --- | --- | --- |"]
     tables = [(faith["fill"], faith["results"])] + list(faith.get("other_fills", {}).items())
-    for key in sorted(faith["results"]):
-        for fill, results in tables:
-            r = results[key]
-            lines.append(f"| {key} | {fill} | {_pct(r['deletion_below_random'])} | "
-                         f"{_pct(r['insertion_above_random'])} | "
-                         f"{r['deletion_auc_median']:.2f} ({r['random_deletion_auc_median']:.2f}) | "
-                         f"{r['insertion_auc_median']:.2f} ({r['random_insertion_auc_median']:.2f}) |")
+    lines = FAITH_HEADER + _faith_rows(tables)
     fills = " and ".join(fill for fill, _ in tables)
+    pairs = list(faith.get("side_pairs", {}).items())
+    if pairs:
+        lines += ["", "The side maps removed in **mirror pairs** (each block with its mirror image about the "
+                  "face's midline, ranked by the map's mean over both; the random orderings draw the same "
+                  "pairs: see `explain/faithfulness.py` for why a model that compares the halves is also "
+                  "tested so):", "", *FAITH_HEADER, *_faith_rows(pairs)]
     return lines + ["", "Fills: `neutral` puts the same blocks of an average relaxed face (matched to the "
                     "input's colour) in place of the removed ones, `blur` a blurred copy of the input "
                     "(see `explain/faithfulness.py`); the acceptance row uses the first listed.",

@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from explain.faithfulness import auc, block_units, blurred, curves, ranking, scorer, unit_scores
+from explain.faithfulness import (
+    auc,
+    block_units,
+    blurred,
+    curves,
+    mirror_pair_units,
+    ranking,
+    scorer,
+    unit_scores,
+)
 from models.preprocess import InputSpec
 
 
@@ -31,6 +40,39 @@ def test_units_and_unit_scores() -> None:
     values = np.zeros((10, 6))
     values[:4, :4] = 2.0
     np.testing.assert_allclose(unit_scores(values, units), [2, 0, 0, 0, 0, 0])
+
+
+def test_mirror_pairs_join_each_block_with_its_mirror_image() -> None:
+    units = mirror_pair_units((16, 32), block=8)
+    assert int(units.max()) + 1 == 2 * 2
+    np.testing.assert_array_equal(units, units[:, ::-1])  # a block and its mirror share a label
+    assert units[0, 0] != units[0, 8] and units[0, 0] != units[8, 0]
+    assert int(mirror_pair_units((16, 24), block=8).max()) + 1 == 2 * 2  # the centre column pairs with itself
+    with pytest.raises(ValueError, match="divisible"):
+        mirror_pair_units((16, 30), block=8)
+
+
+def test_a_model_that_compares_the_halves_is_tested_in_mirror_pairs() -> None:
+    """A 'side model' reading how much one patch of the left half differs from its mirror on the right: the
+    map that points at the patch takes the score to 0 at once when the patch goes with its mirror, while the
+    left patch replaced alone by a fill unlike the right half makes the halves differ more."""
+    image = _image(3, (32, 32))
+    image[8:16, 0:8] = 255  # the left patch is white, its mirror light grey
+    image[8:16, 24:32] = 200
+    fill = np.zeros_like(image)  # black: unlike either
+
+    def score(images: np.ndarray) -> np.ndarray:
+        grey = images.astype(np.float64).mean(axis=3) / 255.0
+        return np.abs(grey[:, 8:16, 0:8] - grey[:, 8:16, ::-1][:, :, 0:8]).mean(axis=(1, 2))
+
+    where = np.zeros(image.shape[:2])
+    where[8:16, 0:8] = 1.0
+    single = curves(image, where, score, block=8, steps=8, n_random=10, fill=fill, seed=0)
+    paired = curves(image, where, score, units=mirror_pair_units(image.shape[:2], 8), steps=8, n_random=10,
+                    fill=fill, seed=0)
+    assert paired.deletion_beats_random and paired.deletion[1] == pytest.approx(0.0)
+    # the black left patch differs from the grey mirror more than the white one did
+    assert single.deletion[1] > single.deletion[0] and single.deletion_auc > paired.deletion_auc
 
 
 def test_ranking_is_largest_first_with_random_tie_breaks() -> None:

@@ -57,6 +57,8 @@ def test_every_report_is_written_with_the_weights_it_measured(reports) -> None:
     faith = json.loads((out / "faithfulness.json").read_text())
     methods = ("gradcam", "lime", "hirescam", "integrated_gradients")
     assert set(faith["results"]) == {f"{m}/{s}" for m in methods for s in ("side", "pain")}
+    assert set(faith["side_pairs"]) == {"neutral", "blur"}  # side maps also removed in mirror pairs
+    assert set(faith["side_pairs"]["blur"]) == {f"{m}/side" for m in methods}
     sanity = json.loads((out / "sanity.json").read_text())
     assert sanity["faces"] == 1 and set(sanity["results"]) == set(faith["results"])
     for report in (ground, faith, sanity):
@@ -85,6 +87,7 @@ def test_the_readme_carries_the_reports_figures(reports) -> None:
     assert f"| gradcam/pain | {sanity['results']['gradcam/pain']['median']:.2f} |" in text
     assert "`" + "ab" * 8 + "`" in text and "tiny test models" in text
     assert "Not measured yet" in text  # no bench.json in this folder
+    assert "removed in **mirror pairs**" in text
     assert ("| check (target) | Grad-CAM | LIME | HiResCAM (extra) | Integrated gradients (extra) | "
             "LIME, AU-free fill (idealised) (extra) | met |") in text
 
