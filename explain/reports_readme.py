@@ -185,22 +185,27 @@ def faith_details(faith: dict[str, Any]) -> list[str]:
 
 def sanity_details(sanity: dict[str, Any]) -> list[str]:
     lines = ["| method / stage | median Spearman | largest | share below the bar | within each half of the "
-             "face, median / largest (side) | an unrelated map on the same segments crosses the bar (faces "
-             "expected above it by chance) |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "face, median / largest (side) | mirror-symmetric part, median / largest (side) | an unrelated "
+             "map on the same segments crosses the bar (faces expected above it by chance) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+
+    def pair(r: dict[str, Any], name: str) -> str:
+        return f"{r[name + '_median']:.2f} / {r[name + '_max']:.2f}" if name + "_median" in r else "-"
+
     for key, r in sorted(sanity["results"].items()):
         chance = (f"{_pct(r['unrelated_above_bar'])} ({r['faces_expected_above_by_chance']:.1f} of "
                   f"{sanity['faces']})" if "unrelated_above_bar" in r else "-")
-        within = (f"{r['within_halves_median']:.2f} / {r['within_halves_max']:.2f}"
-                  if "within_halves_median" in r else "-")
-        lines.append(f"| {key} | {r['median']:.2f} | {r['max']:.2f} | {_pct(r['share_below'])} | {within} "
-                     f"| {chance} |")
+        lines.append(f"| {key} | {r['median']:.2f} | {r['max']:.2f} | {_pct(r['share_below'])} | "
+                     f"{pair(r, 'within_halves')} | {pair(r, 'symmetric_part')} | {chance} |")
     return lines + ["", "A LIME map is a few constant segments, so even its own segment values dealt at "
                     "random correlate with it above the bar that often (`explain.sanity.chance_above`); "
                     "a Grad-CAM map has no such floor. The side network scores each half of the face and "
                     "compares them, so every side map, trained or randomised, raises the named side on one "
                     "half and lowers it on the other; the within-half column shows what the weights decide "
-                    "beyond that split (`explain.sanity.within_halves`).", ""]
+                    "beyond that split (`explain.sanity.within_halves`), and the mirror-symmetric column "
+                    "compares the part of the maps that is the same on both halves, which for the side "
+                    "network's Grad-CAM carries the whole decision (the rest sums to zero; "
+                    "`explain.sanity.mirror_symmetric_part`).", ""]
 
 
 def population_details(folder: Path) -> list[str]:

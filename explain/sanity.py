@@ -7,7 +7,8 @@ deployed model, either all at once (``"full"``) or the top ``k`` parameterised l
 reports the Spearman rank correlation of the two input maps (signed, and of their absolute values).
 The acceptance bar is a signed rank correlation below :data:`THRESHOLD`. For side maps the report also
 gives the correlation within each half of the face (:func:`within_halves`), since a side network built
-from two halves splits every map, trained or not, into a raising and a lowering half.
+from two halves splits every map, trained or not, into a raising and a lowering half, and that of the maps'
+mirror-symmetric parts (:func:`mirror_symmetric_part`), the part that carries the decision.
 
 Written by hand (Quantus' ``ModelParameterRandomisation`` does the same but Quantus cannot be installed
 with this project's pins, see :mod:`explain.faithfulness`); the correlation is scipy's ``spearmanr``.
@@ -70,6 +71,17 @@ def within_halves(first: np.ndarray, second: np.ndarray) -> float:
     halves = (slice(0, width // 2), slice(width - width // 2, width))
     return float(np.mean([rank_correlation(np.asarray(first)[:, part], np.asarray(second)[:, part])
                           for part in halves]))
+
+
+def mirror_symmetric_part(face_map: np.ndarray) -> np.ndarray:
+    """The part of a face map that is the same on both halves: ``(map + mirrored map) / 2``.
+
+    For a side network that compares the halves (``side_halves``) the rest, ``(map - mirrored map) / 2``,
+    is the split into a raising and a lowering half and sums to zero over the face; the symmetric part
+    carries the whole decision, each location's share of the difference between the halves.
+    """
+    values = np.asarray(face_map, np.float64)
+    return 0.5 * (values + values[:, ::-1])
 
 
 def rank_correlation(first: np.ndarray, second: np.ndarray) -> float:
@@ -158,6 +170,7 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     randomised = {role: randomised_copy(m, "full", seed=seed) for role, m in bundle.loaded().items()}
     values: dict[str, list[float]] = {}
     within: dict[str, list[float]] = {}
+    symmetric: dict[str, list[float]] = {}
     chances: dict[str, list[float]] = {}
     for index in range(count):
         case = make_case(index, seed)
@@ -173,6 +186,8 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
                 if stage == "side":
                     within.setdefault(f"{method}/{stage}", []).append(
                         within_halves(trained.input_map, other.input_map))
+                    symmetric.setdefault(f"{method}/{stage}", []).append(rank_correlation(
+                        mirror_symmetric_part(trained.input_map), mirror_symmetric_part(other.input_map)))
                 chance = chance_above(trained, inputs, model, source, seed=seed + index)
                 if chance is not None:
                     chances.setdefault(f"{method}/{stage}", []).append(chance)
@@ -183,6 +198,9 @@ def evaluate(count: int, seed: int, methods: tuple[str, ...] = ("gradcam", "lime
     for key, found in within.items():
         results[key]["within_halves_median"] = round(float(np.median(found)), 4)
         results[key]["within_halves_max"] = round(float(np.max(found)), 4)
+    for key, found in symmetric.items():
+        results[key]["symmetric_part_median"] = round(float(np.median(found)), 4)
+        results[key]["symmetric_part_max"] = round(float(np.max(found)), 4)
     for key, found in chances.items():
         results[key]["unrelated_above_bar"] = round(float(np.mean(found)), 4)
         results[key]["faces_expected_above_by_chance"] = round(float(np.sum(found)), 2)
@@ -213,4 +231,5 @@ if __name__ == "__main__":
 
 
 __all__ = ["MODES", "THRESHOLD", "SanityResult", "chance_above", "check", "evaluate", "main",
-           "parameterised_layers", "randomised_copy", "rank_correlation"]
+           "mirror_symmetric_part", "parameterised_layers", "randomised_copy", "rank_correlation",
+           "within_halves"]

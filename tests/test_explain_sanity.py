@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explain.sanity import rank_correlation, within_halves
+from explain.sanity import mirror_symmetric_part, rank_correlation, within_halves
 
 
 def _split_map(rng: np.random.Generator) -> np.ndarray:
@@ -25,3 +25,15 @@ def test_within_halves_sees_the_same_pattern_inside_each_half() -> None:
     first = _split_map(np.random.default_rng(3))
     assert within_halves(first, first) == pytest.approx(1.0)
     assert within_halves(first, -first) == pytest.approx(-1.0)
+
+
+def test_the_mirror_symmetric_part_drops_the_split_into_halves() -> None:
+    rng = np.random.default_rng(0)
+    evidence = rng.random((8, 8))  # non-negative evidence per cell, as a half-comparing side network has
+    split = np.hstack([-evidence[:, :4], evidence[:, 4:]])  # the named half raises, the other lowers
+    other = np.hstack([-rng.random((8, 4)), rng.random((8, 4))])  # unrelated weights, the same split
+    assert rank_correlation(split, other) > 0.5  # the split alone correlates them
+    symmetric = mirror_symmetric_part(split)
+    np.testing.assert_allclose(symmetric, symmetric[:, ::-1])
+    assert symmetric.sum() == pytest.approx(split.sum())  # the decision (the map's sum) is all there
+    assert abs(rank_correlation(symmetric, mirror_symmetric_part(other))) < 0.5
