@@ -54,7 +54,7 @@ class Sizes:
 
     groundtruth: int = 100
     faithfulness: int = 20
-    sanity: int = 6
+    sanity: int = 20
     population_subjects: int = 20
     population_frames: int = 3
 
