@@ -10,6 +10,11 @@ criteria name; a photo without a face, or an edit that cannot be made, counts as
 
 ``python -m eval realcheck [--part held_out] [--limit N] [--names a,b] [--quick] [--out FILE]`` writes
 the JSON (per photo, and a summary per part) and prints a table with the targets beside the figures.
+
+``--part development --crossfit DIR0 DIR1`` reads the development photos out of fold: each photo goes
+through the weights folder of the fold that left it out of training (``python -m models demo-weights
+--only ROLE --leave-out-photos K/N``), so that a choice made on the development photos is judged on
+photos the retrained models never saw, as the held-out photos will be.
 """
 
 from __future__ import annotations
@@ -285,6 +290,42 @@ def summaries(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _pipeline(bundle: Any, background: str) -> Callable[..., Any]:
+    from models.pipeline import assess
+
+    def pipeline(image: np.ndarray, **kwargs: Any) -> Any:
+        return assess(image, models=bundle, background=background, **kwargs)
+
+    return pipeline
+
+
+def _crossfit_run(photos: Sequence[Any], folds: Sequence[Any], args: argparse.Namespace,
+                  protocol: RealProtocol) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each development photo run with the bundle of the fold that left it out (:func:`data.realtrain.
+    photo_fold`); refuses a fold folder none of whose models left that fold out. Returns the report and,
+    per fold, the models and which of them are out of fold."""
+    from data.photos import offline_photos
+    from data.realtrain import photo_fold
+    from eval.side_threshold import learned_photos
+
+    development = offline_photos("development", lfw_size=args.lfw_size)  # folds as in training
+    records: list[dict[str, Any]] = []
+    described: dict[str, Any] = {}
+    for fold, bundle in enumerate(folds):
+        names = {p.name for p in photo_fold(development, fold, len(folds))}
+        unseen = [role for role, m in bundle.loaded().items() if learned_photos(m.card)
+                  and not learned_photos(m.card) & names]
+        if not unseen:
+            raise SystemExit(f"{args.crossfit[fold]}: none of its models left out fold {fold} of "
+                             f"{len(folds)} of the development photos (demo-weights --leave-out-photos)")
+        chosen = [p for p in photos if p.name in names]
+        found = run(chosen, _pipeline(bundle, args.background), protocol, progress=not args.quiet)
+        records += found["photos"]
+        described[f"fold {fold}"] = {"out_of_fold": unseen,
+                                     **{role: m.describe() for role, m in bundle.loaded().items()}}
+    return {"summary": summaries(records), "photos": records}, described
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eval realcheck", description=__doc__.splitlines()[0])
     parser.add_argument("--part", default="held_out", choices=("development", "held_out", "all"),
@@ -299,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "strengths, 80 px)")
     parser.add_argument("--background", default="keep", choices=BACKGROUNDS,
                         help="set everything outside the head to white before scoring (faces.background)")
+    parser.add_argument("--crossfit", nargs="+", default=[], metavar="DIR",
+                        help="with --part development: one weights folder per fold (models demo-weights "
+                        "--leave-out-photos K/N, K = 0, 1, ...); each photo is read by the fold's models, "
+                        "of which those retrained never learned from it")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--summarise", metavar="JSON", default=None,
                         help="only re-summarise and print the records of an earlier run's JSON")
@@ -315,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     from data.photos import offline_photos
-    from models.pipeline import assess, load_default_models
+    from models.pipeline import load_default_models
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -328,20 +373,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not photos:
         print("error: no photos to run", file=sys.stderr)
         return 2
-    bundle = load_default_models(args.weights)
-
-    def pipeline(image: np.ndarray, **kwargs: Any) -> Any:
-        return assess(image, models=bundle, background=args.background, **kwargs)
-
     protocol = RealProtocol.quick() if args.quick else RealProtocol()
-    report = run(photos, pipeline, protocol, progress=not args.quiet)
+    if args.crossfit:
+        if args.part != "development" or len(args.crossfit) < 2:
+            print("error: --crossfit reads the development photos with two or more fold folders",
+                  file=sys.stderr)
+            return 2
+        folds = [load_default_models(folder) for folder in args.crossfit]
+        report, described = _crossfit_run(photos, folds, args, protocol)
+    else:
+        bundle = load_default_models(args.weights)
+        report = run(photos, _pipeline(bundle, args.background), protocol, progress=not args.quiet)
+        described = {role: m.describe() for role, m in bundle.loaded().items()}
     report["protocol"] = {
         **protocol.to_dict(),
         "split": "fixed, see data.photos: development = astronaut and variants, LFW even indices; "
                  "held_out = Grace Hopper and variants, LFW odd indices",
         "command": "python -m eval realcheck " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    report["models"] = {role: m.describe() for role, m in bundle.loaded().items()}
+    report["models"] = described
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")

@@ -175,3 +175,38 @@ def test_summaries_split_portraits_from_lfw_and_resummarise(tmp_path, capsys) ->
     stored.write_text(json.dumps({"photos": records}))
     assert realcheck.main(["--summarise", str(stored)]) == 0
     assert "held_out/portraits" in capsys.readouterr().out
+
+
+def _fold_weights(folder, fold: int) -> None:
+    """The shipped weights, with the side model's card saying it learned from every development photo
+    but those of ``fold`` of 2 (as ``demo-weights --leave-out-photos`` would record)."""
+    import shutil
+
+    from data.photos import offline_photos
+    from data.realtrain import photo_fold
+    from models.pipeline import WEIGHTS_DIR
+
+    shutil.copytree(WEIGHTS_DIR, folder, ignore=shutil.ignore_patterns("reports", "README.md"))
+    development = offline_photos("development")
+    left = {p.name for p in photo_fold(development, fold, 2)}
+    card = json.loads((folder / "side.json").read_text())
+    learned = [p.name for p in development if p.name not in left]
+    card["training_data"]["extra_manifests"] = [{"photos": learned}]
+    (folder / "side.json").write_text(json.dumps(card))
+
+
+def test_crossfit_reads_each_development_photo_with_the_fold_that_left_it_out(tmp_path) -> None:
+    for fold in (0, 1):
+        _fold_weights(tmp_path / f"w{fold}", fold)
+    out = tmp_path / "realcheck.json"
+    code = realcheck.main(["--part", "development", "--names", "lfw-000,lfw-002", "--out", str(out),
+                           "--quick", "--quiet", "--crossfit", str(tmp_path / "w0"), str(tmp_path / "w1")])
+    assert code == 0
+    report = json.loads(out.read_text())
+    # lfw-002 is in fold 0 and lfw-000 in fold 1: each read by the models that did not learn from it
+    assert [r["name"] for r in report["photos"]] == ["lfw-002", "lfw-000"]
+    assert report["models"]["fold 0"]["out_of_fold"] == ["side"] == report["models"]["fold 1"]["out_of_fold"]
+    assert report["summary"]["development"]["faces_found"] == 2
+    with pytest.raises(SystemExit, match="left out fold 0"):  # the folders in the wrong order
+        realcheck.main(["--part", "development", "--names", "lfw-000,lfw-002", "--out", str(out), "--quick",
+                        "--quiet", "--crossfit", str(tmp_path / "w1"), str(tmp_path / "w0")])
