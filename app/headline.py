@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from faces.sides import Side, describe
-from models.pipeline import DEMO_NOTE, RESEARCH_NOTE, UNSEEN_NO_PALSY_NAMED
+from models.pipeline import CONFIRM_SIDE, DEMO_NOTE, RESEARCH_NOTE
 
 SIDE_SOURCES = {"model": "decided by the side model", "override": "set by hand",
                 "geometry": "from the geometric asymmetry alone (no side model)"}
@@ -22,9 +22,6 @@ NO_CLEAR_SIDE_PROMPT = ("**Set the affected side by hand** (the *Affected side* 
                         "the PSPI is reported for the unaffected half once the side is known.")
 #: How the mean of both halves is described when no side is clearly affected.
 MEAN_OF_HALVES = "the mean of both halves, since either may be the unaffected one"
-#: Said beside a side the side model names: how often it names one on a face without a palsy.
-CONFIRM_SIDE = (f"Confirm it if you can: on development photos of people without a palsy that it had not "
-                f"learned from, the side model named a side for {UNSEEN_NO_PALSY_NAMED:.0%} of them.")
 
 
 def reported(data: dict[str, Any]) -> float:

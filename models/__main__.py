@@ -144,8 +144,11 @@ def _half_name(key: str) -> str:
 
 def format_assessment(data: dict) -> str:
     """Readable lines for an assessment's :meth:`~models.pipeline.Assessment.to_dict`."""
+    from models.pipeline import CONFIRM_SIDE
+
     source = {"model": "side model", "override": "set by hand", "geometry": "geometric asymmetry"}
     affected = data["affected_side"]["description"]
+    named_by_model = data["side_source"] == "model" and data.get("side_outcome") != "no_clear_side"
     if data.get("side_outcome") == "no_clear_side":
         affected = f"NO CLEAR AFFECTED SIDE (tentatively the {affected}; set it by hand)"
     probabilities = data["side_probabilities"]
@@ -163,6 +166,7 @@ def format_assessment(data: dict) -> str:
         + ("the unaffected half" if data["reported_pspi"]["source"] == "unaffected_half"
            else "mean of both halves: no clear affected side") + ")",
         f"Affected side: {affected} ({source[data['side_source']]}){detail}",
+        *([f"  {CONFIRM_SIDE}"] if named_by_model else []),
         f"Geometric asymmetry points to: {points} (index {asym['index']:.3f})",
     ]
     relative = ", read relative to the reference (rest) photo" if reference else ""

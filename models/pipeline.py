@@ -76,6 +76,9 @@ CLEAR_ABOVE = 0.925
 #: The share of those out-of-fold development photos without a palsy on which the side model named a side
 #: at :data:`CLEAR_ABOVE` (0.38 = 1 - 0.62, see above): shown beside every side the model names.
 UNSEEN_NO_PALSY_NAMED = 0.38
+#: Said beside a side the side model names (page, report and command line).
+CONFIRM_SIDE = (f"Confirm it if you can: on development photos of people without a palsy that it had not "
+                f"learned from, the side model named a side for {UNSEEN_NO_PALSY_NAMED:.0%} of them.")
 
 
 def _parse_side_request(side: str | Side | None) -> Side | None:
@@ -358,6 +361,7 @@ __all__ = [
     "SIDE_OUTCOMES",
     "UNCERTAIN_BELOW",
     "UNSEEN_NO_PALSY_NAMED",
+    "CONFIRM_SIDE",
     "WEIGHTS_DIR",
     "Assessment",
     "AssessmentError",

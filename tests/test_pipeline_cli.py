@@ -121,3 +121,15 @@ def test_text_output_without_a_clear_side_reports_the_mean_of_both_halves(photo,
     assert f"Reported PSPI (0-16): {mean:.2f} (mean of both halves: no clear affected side)" in text
     assert "Scored halves: both (no clear affected side)" in text and "Scored half (unaffected)" not in text
     assert "below 1.01)" in text  # the threshold as set, not rounded
+
+
+def test_text_output_asks_to_confirm_a_side_the_model_named_only(photo, weights) -> None:
+    from models.__main__ import format_assessment
+    from models.pipeline import CONFIRM_SIDE, assess, load_bundle
+
+    bundle = load_bundle(weights)
+    named = format_assessment(assess(str(photo), models=bundle, clear_above=0.0).to_dict())
+    assert "(side model)" in named and CONFIRM_SIDE in named
+    unclear = format_assessment(assess(str(photo), models=bundle, clear_above=1.01).to_dict())
+    by_hand = format_assessment(assess(str(photo), models=bundle, side="left").to_dict())
+    assert CONFIRM_SIDE not in unclear and CONFIRM_SIDE not in by_hand
