@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,19 @@ def photo_fold(photos: Sequence[Photo], fold: int, folds: int) -> list[Photo]:
     for photo in photos:
         order.setdefault(subject_of(photo), len(order))
     return [p for p in photos if order[subject_of(p)] % folds == fold]
+
+
+def learned_photos(training_data: Mapping[str, Any]) -> set[str]:
+    """The development photos whose edits a model learned from, from the ``training_data`` record of its
+    card (the manifests :func:`write_real_edits` wrote, under ``extra_manifests``)."""
+    return {name for manifest in training_data.get("extra_manifests", [])
+            for name in manifest.get("photos", [])}
+
+
+def left_out(training_data: Mapping[str, Any], names: set[str]) -> bool:
+    """Whether a model learned from photo edits, but from none of the photos ``names``."""
+    seen = learned_photos(training_data)
+    return bool(seen) and not seen & names
 
 
 def _facs(aus: dict[str, float]) -> dict[int, float]:
@@ -167,4 +180,5 @@ def write_real_edits(out: str | Path, photos: Sequence[Photo], config: RealEditC
     return manifest
 
 
-__all__ = ["LAYOUTS", "MANIFEST", "RealEditConfig", "photo_fold", "subject_of", "write_real_edits"]
+__all__ = ["LAYOUTS", "MANIFEST", "RealEditConfig", "learned_photos", "left_out", "photo_fold", "subject_of",
+           "write_real_edits"]

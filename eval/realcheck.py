@@ -305,16 +305,14 @@ def _crossfit_run(photos: Sequence[Any], folds: Sequence[Any], args: argparse.Na
     photo_fold`); refuses a fold folder none of whose models left that fold out. Returns the report and,
     per fold, the models and which of them are out of fold."""
     from data.photos import offline_photos
-    from data.realtrain import photo_fold
-    from eval.side_threshold import learned_photos
+    from data.realtrain import left_out, photo_fold
 
     development = offline_photos("development", lfw_size=args.lfw_size)  # folds as in training
     records: list[dict[str, Any]] = []
     described: dict[str, Any] = {}
     for fold, bundle in enumerate(folds):
         names = {p.name for p in photo_fold(development, fold, len(folds))}
-        unseen = [role for role, m in bundle.loaded().items() if learned_photos(m.card)
-                  and not learned_photos(m.card) & names]
+        unseen = [role for role, m in bundle.loaded().items() if left_out(m.card.training_data, names)]
         if not unseen:
             raise SystemExit(f"{args.crossfit[fold]}: none of its models left out fold {fold} of "
                              f"{len(folds)} of the development photos (demo-weights --leave-out-photos)")

@@ -8,7 +8,7 @@ import pytest
 
 from data.layouts import load_any
 from data.photos import offline_photos
-from data.realtrain import RealEditConfig, photo_fold, subject_of, write_real_edits
+from data.realtrain import RealEditConfig, learned_photos, left_out, photo_fold, subject_of, write_real_edits
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,11 @@ def test_photo_folds_split_by_person_and_cover_every_photo_once() -> None:
     assert abs(len(people[0]) - len(people[1])) <= 1
     with pytest.raises(ValueError, match="fold must be"):
         photo_fold(photos, 2, 2)
+
+
+def test_learned_photos_are_read_from_the_card() -> None:
+    training_data = {"extra_manifests": [{"photos": ["lfw-000", "astronaut"]}, {"photos": ["lfw-002"]}]}
+    assert learned_photos(training_data) == {"lfw-000", "lfw-002", "astronaut"}
+    assert learned_photos({}) == set()
+    assert left_out(training_data, {"lfw-004"}) and not left_out(training_data, {"lfw-002", "lfw-004"})
+    assert not left_out({}, {"lfw-004"})  # a model that learned from no photos left nothing out

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from eval.side_threshold import CANDIDATES, learned_photos, sweep
+from eval.side_threshold import CANDIDATES, sweep
 from faces.sides import Side
 
 
@@ -60,9 +60,3 @@ def test_crossfit_reads_each_photo_with_the_model_that_left_it_out(monkeypatch) 
     collect("shipped", seed=0, subjects=0, progress=False)
     assert set(readers.values()) == {"shipped"}
 
-
-def test_learned_photos_are_read_from_the_card() -> None:
-    card = SimpleNamespace(training_data={"extra_manifests": [{"photos": ["lfw-000", "astronaut"]},
-                                                              {"photos": ["lfw-002"]}]})
-    assert learned_photos(card) == {"lfw-000", "lfw-002", "astronaut"}
-    assert learned_photos(SimpleNamespace(training_data={})) == set()
