@@ -197,7 +197,7 @@ def test_half_evidence_side_map_is_the_log_odds_split_into_the_two_halves(geomet
 
 def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:
     spec = sample_frame_spec(np.random.default_rng(8), sample_identity(21),
-                             palsy=Palsy(Side.LEFT, 1.0, "peripheral"))
+                             palsy=Palsy(Side.LEFT, 1.0, "peripheral"), pspi_target=8)
     face = render_face(spec)
     bundle = load_default_models()
     assessment = assess(face.image, models=bundle, landmarks=face.landmarks)
@@ -219,9 +219,10 @@ def test_explain_uses_the_assessment_inputs_and_the_decided_side() -> None:
     own = [m for k, m in assessment.geometry.regions.items() if k.endswith(affected.opposite.value)]
     mass = np.abs(pain_map.face_map)
     assert sum(float(mass[m].sum()) for m in other) == 0.0
-    # the scored half's regions hold a good part of the mass; not all of it, since the shipped patch-evidence
-    # network keeps a small floor of evidence in every cell, hair and background included
-    assert sum(float(mass[m].sum()) for m in own) > 0.25 * float(mass.sum())
+    # on a face in pain the scored half's regions hold most of the mass; not all of it, since the shipped
+    # patch-evidence network keeps a small floor of evidence in every cell, hair and background included (on a
+    # face without pain that floor is all there is, spread over the whole half)
+    assert sum(float(mass[m].sum()) for m in own) > 0.5 * float(mass.sum())
     both = explain(assessment, "pain", "gradcam", models=bundle, halves="both")
     assert [e.half for e in both] == [affected.opposite, affected]
     asked = explain(assessment, "side", "gradcam", models=bundle, target="right")[0]

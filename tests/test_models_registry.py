@@ -137,6 +137,21 @@ def test_patch_evidence_cells_see_only_their_patch() -> None:
     assert float(moved[first_far:].max()) == 0.0 and float(moved[:, first_far:].max()) == 0.0
 
 
+def test_evidence_gain_scales_the_score_and_stores_nothing() -> None:
+    """The head's fixed gain multiplies every cell's evidence (so the score) and adds no state: weights of one
+    gain load into a network of another and give the score times the ratio."""
+    from models.registry import PatchEvidenceNet
+
+    torch.manual_seed(2)
+    plain, strong = PatchEvidenceNet(1, gain=1.0).eval(), PatchEvidenceNet(1, gain=8.0).eval()
+    assert set(plain.state_dict()) == set(strong.state_dict())
+    strong.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 3, 128, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(strong.evidence_map(x), 8.0 * plain.evidence_map(x))
+        torch.testing.assert_close(strong(x), 8.0 * plain(x))
+
+
 def test_evidence_resnet_loads_a_torchvision_style_state_dict(tmp_path) -> None:
     source = build_model("resnet18", outputs=1000)
     path = tmp_path / "imagenet.pth"
