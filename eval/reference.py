@@ -42,7 +42,6 @@ with dlib-fitted landmarks, as the monotone landmark model was fitted.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,14 +49,13 @@ from typing import Any
 
 import numpy as np
 
-from data.synth import make_subject, pspi, render_face, sample_frame_spec
-from data.synth.aus import zero_aus
+from data.synth import at_rest, make_subject, pspi, render_face, sample_frame_spec
 from eval.intervals import cluster_bootstrap, intervals_dict
 from faces.au_proxy import FEATURES
 from faces.sides import Side
+from models.reference import NEUTRAL_SEED, fit_neutral_scores, write_neutral_scores
 
 PUBLISHED_SEED = 2642
-NEUTRAL_SEED = 301
 
 #: Rows of the table: name -> (what it measures, its key in the rows).
 MEASURES = {
@@ -81,7 +79,7 @@ def fit_neutral(subjects: int = 120, seed: int = NEUTRAL_SEED, size: int = 256) 
         subject = make_subject(index, seed, palsy_fraction=0.0)
         spec = sample_frame_spec(np.random.default_rng([seed, index, 7]), subject.identity, size=size,
                                  pspi_target=0)
-        spec = _at_rest(spec)
+        spec = at_rest(spec)
         image = render_face(spec).image
         boxes = detect_faces(image)
         if not boxes:
@@ -97,11 +95,6 @@ def fit_neutral(subjects: int = 120, seed: int = NEUTRAL_SEED, size: int = 256) 
                       "subjects": subjects, "faces_found": len(values) // 2, "halves": len(values),
                       "seed": seed, "statistic": "median per proxy over both halves"},
     }
-
-
-def _at_rest(spec: Any) -> Any:
-    """The frame with every action unit at 0 (no smile or parted lips either): a face at rest."""
-    return dataclasses.replace(spec, aus={side: zero_aus() for side in Side})
 
 
 def neutral_reading() -> float:
@@ -131,7 +124,7 @@ def collect(subjects: int, frames: int, seed: int, *, assess: Callable[..., Any]
         subject = make_subject(index, seed, palsy_fraction=1.0)
         affected = subject.palsy.side
         rng = np.random.default_rng([seed, index, 11])
-        specs = [_at_rest(sample_frame_spec(rng, subject.identity, palsy=subject.palsy, size=size,
+        specs = [at_rest(sample_frame_spec(rng, subject.identity, palsy=subject.palsy, size=size,
                                             pspi_target=0)) for _ in range(2)]
         specs += [sample_frame_spec(rng, subject.identity, "balanced", subject.palsy, size)
                   for _ in range(frames)]
@@ -225,44 +218,6 @@ def format_table(summary: dict[str, Any]) -> str:
         lines.append(f"{MEASURES[name]:56} {cell(entry['without_reference']):>22} "
                      f"{cell(entry['with_reference']):>22} {cell(entry['difference']):>22}")
     return "\n".join(lines)
-
-
-def fit_neutral_scores(bundle: Any, subjects: int = 120, seed: int = NEUTRAL_SEED,
-                       size: int = 256) -> dict[str, dict[str, Any]]:
-    """Per PSPI role of ``bundle`` (``pain``, ``full_face_pain``): the median clamped score over neutral
-    synthetic faces (the faces of :func:`fit_neutral`: no palsy, every action unit 0, dlib landmarks;
-    both halves for the half model), for ``ModelCard.neutral_score``."""
-    from faces.errors import FaceInputError
-    from models.pipeline import assess
-
-    halves: list[float] = []
-    full: list[float] = []
-    for index in range(subjects):
-        subject = make_subject(index, seed, palsy_fraction=0.0)
-        rng = np.random.default_rng([seed, index, 7])
-        spec = _at_rest(sample_frame_spec(rng, subject.identity, size=size,
-                                          pspi_target=0))
-        try:
-            result = assess(render_face(spec).image, side=Side.LEFT, models=bundle)
-        except FaceInputError:
-            continue
-        halves += [float(result.half_scores[s]) for s in Side]
-        if result.pspi.full_face is not None:
-            full.append(float(result.pspi.full_face))
-    fitted = {"data": "synthetic faces without palsy, every action unit 0, landmarks fitted by dlib",
-              "subjects": subjects, "seed": seed, "statistic": "median of the clamped score"}
-    out = {"pain": {"value": round(float(np.median(halves)), 4), "scores": len(halves), **fitted}}
-    if full:
-        out["full_face_pain"] = {"value": round(float(np.median(full)), 4), "scores": len(full), **fitted}
-    return out
-
-
-def write_neutral_scores(weights_dir: Path, scores: dict[str, dict[str, Any]], command: str) -> list[Path]:
-    """Put each role's neutral score into its card in ``weights_dir`` (the weights file is untouched)."""
-    from models.checkpoint import update_card
-
-    return [update_card(weights_dir, role, neutral_score={**score, "command": command})
-            for role, score in scores.items()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

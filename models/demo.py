@@ -39,6 +39,7 @@ from faces.sides import Side
 from models.bundle import ROLES
 from models.checkpoint import card_path, read_card
 from models.pipeline import WEIGHTS_DIR, ModelBundle, assess, install, load_bundle
+from models.reference import fit_neutral_scores, write_neutral_scores
 from models.registry import get_architecture
 
 REPORT_NAME = "reports/demo_weights.json"  # a subfolder: every *.json beside the weights is a card
@@ -166,6 +167,9 @@ class DemoRecipe:
     #: ``(k, n)``: leave fold k of n of the development photos (:func:`data.realtrain.photo_fold`) out of
     #: every photo-edit set, so that a model can be judged on photos it did not learn from; None: all
     leave_out: tuple[int, int] | None = None
+    #: neutral synthetic faces on which each retrained PSPI model's typical score of a face at rest is
+    #: measured (``ModelCard.neutral_score``, read by :mod:`models.reference`)
+    neutral_subjects: int = 120
 
     def real_sets(self) -> dict[str, RealRecipe]:
         """The photo-edit sets that the recipe's models train on, by folder name (``real``, ``real_side``)."""
@@ -217,7 +221,8 @@ class DemoRecipe:
             return RealRecipe(**{**asdict(real), "edits": max(2, round(real.edits * subjects))})
 
         return replace(self, datasets=datasets, models=models, real=shrink(self.real),
-                       real_side=shrink(self.real_side))
+                       real_side=shrink(self.real_side),
+                       neutral_subjects=max(2, round(self.neutral_subjects * min(subjects, 1.0))))
 
     def leaving_out(self, fold: int, folds: int) -> DemoRecipe:
         """The same recipe with fold ``fold`` of ``folds`` of the development photos left out of its
@@ -520,6 +525,12 @@ def build_demo_weights(work: Path, weights_dir: Path = WEIGHTS_DIR, *, recipe: D
     log("fitting the domain indicator on each model's training inputs")
     fit_domains(staging, configs)
     bundle = load_bundle(staging, device="cpu")
+    pspi_roles = [role for role in cards if role in ("pain", "full_face_pain")]
+    if pspi_roles:
+        log(f"measuring the typical score of a face at rest on {recipe.neutral_subjects} neutral faces")
+        scores = fit_neutral_scores(bundle, recipe.neutral_subjects)
+        write_neutral_scores(staging, {role: scores[role] for role in pspi_roles if role in scores},
+                             f"{command} (models.reference.fit_neutral_scores)")
     log(f"assessing the test photos in {folders['test']}")
     pain_card = next(staging / f"{role}.json" for role in ("full_face_pain", "pain")
                      if (staging / f"{role}.json").is_file())

@@ -43,6 +43,8 @@ from faces.types import FaceGeometry
 from models.assessment import ReferenceReading, clamp_pspi
 
 NEUTRAL_PATH = Path(__file__).with_name("au_neutral.json")
+#: Seed of the neutral synthetic faces that the neutral point and the models' neutral scores are fitted on.
+NEUTRAL_SEED = 301
 
 #: Head rolls of the photo and the rest photo further apart than this (degrees) are warned about.
 ROLL_LIMIT_DEGREES = 10.0
@@ -144,5 +146,46 @@ def neutral_scores(pain: Any = None, full_face: Any = None) -> tuple[float, floa
     return value(pain), value(full_face)
 
 
-__all__ = ["NEUTRAL_PATH", "ROLL_LIMIT_DEGREES", "SIZE_RATIO_LIMIT", "compare_faces", "inter_ocular_px",
-           "load_neutral", "neutral_scores", "read_against_reference", "relative_estimate"]
+def fit_neutral_scores(bundle: Any, subjects: int = 120, seed: int = NEUTRAL_SEED,
+                       size: int = 256) -> dict[str, dict[str, Any]]:
+    """Per PSPI role of ``bundle`` (``pain``, ``full_face_pain``): the median clamped score over neutral
+    synthetic faces (those of :func:`eval.reference.fit_neutral`: no palsy, every action unit 0, dlib
+    landmarks; both halves for the half model), for ``ModelCard.neutral_score``. The demo recipe measures
+    it for every PSPI model it trains (:func:`models.demo.build_demo_weights`)."""
+    from data.synth import at_rest, make_subject, render_face, sample_frame_spec
+    from faces.errors import FaceInputError
+    from models.pipeline import assess
+
+    halves: list[float] = []
+    full: list[float] = []
+    for index in range(subjects):
+        subject = make_subject(index, seed, palsy_fraction=0.0)
+        rng = np.random.default_rng([seed, index, 7])
+        spec = at_rest(sample_frame_spec(rng, subject.identity, size=size,
+                                          pspi_target=0))
+        try:
+            result = assess(render_face(spec).image, side=Side.LEFT, models=bundle)
+        except FaceInputError:
+            continue
+        halves += [float(result.half_scores[s]) for s in Side]
+        if result.pspi.full_face is not None:
+            full.append(float(result.pspi.full_face))
+    fitted = {"data": "synthetic faces without palsy, every action unit 0, landmarks fitted by dlib",
+              "subjects": subjects, "seed": seed, "statistic": "median of the clamped score"}
+    out = {"pain": {"value": round(float(np.median(halves)), 4), "scores": len(halves), **fitted}}
+    if full:
+        out["full_face_pain"] = {"value": round(float(np.median(full)), 4), "scores": len(full), **fitted}
+    return out
+
+
+def write_neutral_scores(weights_dir: Path, scores: dict[str, dict[str, Any]], command: str) -> list[Path]:
+    """Put each role's neutral score into its card in ``weights_dir`` (the weights file is untouched)."""
+    from models.checkpoint import update_card
+
+    return [update_card(weights_dir, role, neutral_score={**score, "command": command})
+            for role, score in scores.items()]
+
+
+__all__ = ["NEUTRAL_PATH", "NEUTRAL_SEED", "ROLL_LIMIT_DEGREES", "SIZE_RATIO_LIMIT", "compare_faces",
+           "fit_neutral_scores", "inter_ocular_px", "load_neutral", "neutral_scores",
+           "read_against_reference", "relative_estimate", "write_neutral_scores"]

@@ -28,7 +28,7 @@ def _tiny_recipe() -> DemoRecipe:
         ModelRecipe("pain", "pain/unbc", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
                     patience=1, half_precision=True, role="full_face_pain"),
     ]
-    return DemoRecipe(datasets, models, seed=0, bf16=False, real=None, real_side=None)
+    return DemoRecipe(datasets, models, seed=0, bf16=False, real=None, real_side=None, neutral_subjects=3)
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,12 @@ def test_recipe_installs_three_verified_models_with_test_figures(built) -> None:
         assert card.split["protocol"] == "subject" and not card.split["allow_leak"]
         assert card.command == "python -m models demo-weights"
         assert card.domain and card.domain["dimension"] > 0  # the domain indicator was fitted on its inputs
+        # each PSPI model's typical score of a face at rest, which a neutral reference photo is read against
+        if role == "side":
+            assert card.neutral_score == {}
+        else:
+            assert card.neutral_score["subjects"] == 3 and 0.0 <= card.neutral_score["value"] <= 16.0
+            assert card.neutral_score["scores"] == (6 if role == "pain" else 3)  # both halves of each face
     saved = json.loads((weights / REPORT_NAME).read_text())
     card_text = (weights / "README.md").read_text()
     assert "synthetic" in card_text and "not a medical device" in card_text
@@ -100,6 +106,8 @@ def test_only_retrains_the_roles_asked_and_keeps_the_others_byte_for_byte(built,
     for name in ("pain.safetensors", "full_face_pain.safetensors"):
         assert (weights / name).read_bytes() == before[name]
     assert report["kept"]["pain"]["sha256"] == read_card(weights / "pain.json").weights["sha256"]
+    kept_neutral = read_card(weights / "pain.json").neutral_score
+    assert kept_neutral and kept_neutral == read_card(root / "weights" / "pain.json").neutral_score
     assert read_card(weights / "side.json").command == "python -m models demo-weights --only side"
     # only the side model's data was rendered; the kept models were tested with the new side model
     assert sorted(p.name for p in (tmp_path / "work" / "data").iterdir()) == ["side", "test"]

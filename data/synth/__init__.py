@@ -17,7 +17,14 @@ Typical use::
 """
 
 from data.synth.aus import AU_NAMES, AU_REGIONS, Palsy, pspi
-from data.synth.generate import Subject, au_region_report, frame_truth, make_subject, sample_frame_spec
+from data.synth.generate import (
+    Subject,
+    at_rest,
+    au_region_report,
+    frame_truth,
+    make_subject,
+    sample_frame_spec,
+)
 from data.synth.identity import Identity, sample_identity
 from data.synth.regions import region_masks
 from data.synth.render import FrameSpec, RenderedFace, au_change_masks, render_face
@@ -32,6 +39,7 @@ __all__ = [
     "RenderedFace",
     "Subject",
     "SynthConfig",
+    "at_rest",
     "au_change_masks",
     "au_region_report",
     "cut_halves",

@@ -8,6 +8,7 @@ into the JSON-ready ground truth written beside each image.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from data.synth.aus import (
     sample_aus_for_pspi,
     sample_distractors,
     sample_pspi_target,
+    zero_aus,
 )
 from data.synth.identity import Identity, sample_identity
 from data.synth.regions import region_masks, region_mass, sided
@@ -91,6 +93,11 @@ def sample_frame_spec(
         jpeg_quality=jpeg,
         noise_offset=(int(rng.integers(0, 4096)), int(rng.integers(0, 4096)), int(rng.choice([-1, 1]))),
     )
+
+
+def at_rest(spec: FrameSpec) -> FrameSpec:
+    """The frame with every action unit at 0 on both sides (no smile or parted lips either): at rest."""
+    return dataclasses.replace(spec, aus={side: zero_aus() for side in Side})
 
 
 def subject_frames(subject: Subject, n_frames: int, seed: int, distribution: str = "unbc",
