@@ -171,8 +171,9 @@ photo" and "as on an average relaxed face" (the mean of 200 synthetic faces at r
 to the photo's colour) and fits how the score follows. Integrated gradients walks from that same relaxed
 face to the photo and adds up, place by place, how the score changed on the way, so its map sums to the
 score above a relaxed face. On fresh synthetic faces the drawn pain action unit's region came first on
-95% of faces with integrated gradients, 92% with LIME and 81% with Grad-CAM, which places brow lowering
-on the eye (the patches over the eye see the brow too). For the side decision, with one place removed at
+94% of faces with integrated gradients, 93% with LIME and 68% with Grad-CAM, which places brow lowering
+on the eye (the patches over the eye see the brow too); to check which region drove a score, add LIME or
+integrated gradients. For the side decision, with one place removed at
 a time, Grad-CAM is the least faithful of the three; prefer integrated gradients or LIME there. The side
 model scores each half of the
 face for palsy and compares the two, so its Grad-CAM map is positive on the half it calls affected and
@@ -182,9 +183,9 @@ smooth average relaxed face pasted into the affected half barely lowers it (0.96
 with that fill say little about the side map. Removed together with its mirror image, so that both
 halves lose the same place, what the side Grad-CAM map points to lowered the confidence faster than
 random removal on every fresh face (LIME's: 90%). A LIME map partly shows where the face differs from a
-relaxed one: with the network's weights replaced by random ones, LIME's pain map still resembled the
-trained one (rank correlation above 0.5) on 7 of 20 fresh faces, the Grad-CAM and integrated-gradients
-pain maps on none.
+relaxed one: with the network's weights replaced by random ones, LIME's side map still resembled the
+trained one (rank correlation above 0.5) on 3 of 20 fresh faces (its pain map on 7 of 20 with the
+previous pain model, on none with the current one), the integrated-gradients maps on none.
 Each heatmap's caption gives its deletion and insertion
 scores against random orderings (lower deletion is better), with removed parts taken from the same
 average face.
