@@ -83,14 +83,17 @@ def test_a_closed_eye_from_the_neutral_face_lowers_pspi_where_blurring_it_may_ra
     shipped = load_default_models()
     bundle = ModelBundle(pain=shipped.pain)
     lowered = raised = 0
-    for index in (3, 7):  # the eye-closure cases of the seed
+    cases = (3, 7, 11, 15, 19, 23)  # the eye-closure cases of the seed
+    for index in cases:
         case = make_case(index, seed=11)
         assert case.group == "eye closure (AU43)"
         assessment = assess(case.image, side=case.palsy.side, models=bundle, landmarks=case.landmarks)
         drops = model_drops(case, assessment, bundle)
         eye = f"eye_{case.unaffected.value}"
+        # the relaxed face's eye takes more of the score away than a blurred eye, on every case
+        assert drops["neutral"][eye] > drops["blur"][eye]
         lowered += drops["neutral"][eye] > 0
         raised += drops["blur"][eye] < 0
-    # the relaxed face's eye removes the closure on both; a blurred eye raised the PSPI on one of the two
-    # (on both with the ResNet18 half-face model this network replaced): blurring is no neutral removal
-    assert lowered == 2 and raised >= 1
+    # the relaxed face's eye lowered the PSPI on most cases (4 of 6 with the shipped network, on faces of
+    # PSPI 1.6 to 5.1); a blurred eye raised it on some (4 of 6): blurring is no neutral removal
+    assert lowered >= 4 and raised >= 1
