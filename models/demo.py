@@ -145,7 +145,9 @@ def _default_models() -> list[ModelRecipe]:
         # sum of evidence from 49-pixel patches, so its Grad-CAM is an exact split of the score into places
         # (with the ResNet18 of the same recipe Grad-CAM put a changed region first on 21 of 40
         # development faces, with it on 30, and became faithful by deletion); it needs 30 epochs, since it
-        # sits at the mean predictor for about ten before it learns
+        # sits at the mean predictor for about ten before it learns. Its evidence carries a fixed gain of 8
+        # (PatchEvidenceNet's default), which fits the data better and reads calm photos lower, at the cost
+        # of Grad-CAM's localisation (25 of those 40 faces): see PatchEvidenceNet
         ModelRecipe("pain", "pain/halfface", "patch_evidence", "half_face", epochs=30, batch_size=64, lr=1e-3,
                     patience=30, half_precision=True, role="pain", extra=("real/halfface",)),
         ModelRecipe("pain", "pain/unbc", "resnet18", "aligned_face", epochs=18, batch_size=64, lr=1e-3,
