@@ -613,7 +613,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def _wall_time(report: dict[str, Any]) -> str:
-    threads = f"{report['threads'] or 'default'} CPU threads"
+    count = report['threads']
+    threads = f"{count or 'the default number of'} CPU thread{'' if count == 1 else 's'}"
     scratch, reused = report.get("seconds_from_scratch"), report.get("reused") or {}
     text = (f"wall time from scratch {scratch['total'] / 60:.0f} min with {threads}" if scratch
             else f"with {threads}")
