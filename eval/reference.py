@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from data.synth import at_rest, make_subject, pspi, render_face, sample_frame_spec
+from data.synth import at_rest, make_subject, neutral_specs, pspi, render_face, sample_frame_spec
 from eval.intervals import cluster_bootstrap, intervals_dict
 from faces.au_proxy import FEATURES
 from faces.sides import Side
@@ -75,11 +75,7 @@ def fit_neutral(subjects: int = 120, seed: int = NEUTRAL_SEED, size: int = 256) 
     from faces.au_proxy import half_features
 
     values: list[list[float]] = []
-    for index in range(subjects):
-        subject = make_subject(index, seed, palsy_fraction=0.0)
-        spec = sample_frame_spec(np.random.default_rng([seed, index, 7]), subject.identity, size=size,
-                                 pspi_target=0)
-        spec = at_rest(spec)
+    for spec in neutral_specs(subjects, seed, size):
         image = render_face(spec).image
         boxes = detect_faces(image)
         if not boxes:

@@ -152,17 +152,13 @@ def fit_neutral_scores(bundle: Any, subjects: int = 120, seed: int = NEUTRAL_SEE
     synthetic faces (those of :func:`eval.reference.fit_neutral`: no palsy, every action unit 0, dlib
     landmarks; both halves for the half model), for ``ModelCard.neutral_score``. The demo recipe measures
     it for every PSPI model it trains (:func:`models.demo.build_demo_weights`)."""
-    from data.synth import at_rest, make_subject, render_face, sample_frame_spec
+    from data.synth import neutral_specs, render_face
     from faces.errors import FaceInputError
     from models.pipeline import assess
 
     halves: list[float] = []
     full: list[float] = []
-    for index in range(subjects):
-        subject = make_subject(index, seed, palsy_fraction=0.0)
-        rng = np.random.default_rng([seed, index, 7])
-        spec = at_rest(sample_frame_spec(rng, subject.identity, size=size,
-                                          pspi_target=0))
+    for spec in neutral_specs(subjects, seed, size):
         try:
             result = assess(render_face(spec).image, side=Side.LEFT, models=bundle)
         except FaceInputError:

@@ -23,6 +23,7 @@ from data.synth.generate import (
     au_region_report,
     frame_truth,
     make_subject,
+    neutral_specs,
     sample_frame_spec,
 )
 from data.synth.identity import Identity, sample_identity
@@ -45,6 +46,7 @@ __all__ = [
     "cut_halves",
     "frame_truth",
     "make_subject",
+    "neutral_specs",
     "pspi",
     "region_masks",
     "render_face",

@@ -100,6 +100,15 @@ def at_rest(spec: FrameSpec) -> FrameSpec:
     return dataclasses.replace(spec, aus={side: zero_aus() for side in Side})
 
 
+def neutral_specs(subjects: int, seed: int, size: int = 256) -> Iterator[FrameSpec]:
+    """One frame at rest (:func:`at_rest`) of each of ``subjects`` subjects without palsy: the neutral faces
+    that the landmark estimate's neutral point and the PSPI models' rest scores are measured on."""
+    for index in range(subjects):
+        subject = make_subject(index, seed, palsy_fraction=0.0)
+        yield at_rest(sample_frame_spec(np.random.default_rng([seed, index, 7]), subject.identity, size=size,
+                                        pspi_target=0))
+
+
 def subject_frames(subject: Subject, n_frames: int, seed: int, distribution: str = "unbc",
                    size: int = 256, frames_per_sequence: int = 10) -> Iterator[tuple[str, str, FrameSpec]]:
     """Yield ``(sequence, frame_id, spec)`` for ``n_frames`` frames of ``subject``.
