@@ -388,6 +388,7 @@ class IntegratedGradientsExplainer(GradCamExplainer):
     method = "integrated_gradients"
     steps = 8
     layer_defaults = {"resnet18": "conv1", "resnet18_evidence": "conv1", "patch_evidence": "stem",
+                      "patch_evidence_33": "stem",
                       "side_cnn": "features.block1", "side_halves": "face"}
 
     def __init__(self, layer: str | None = None, jitter: bool = False, centre: bool | None = False,

@@ -286,19 +286,25 @@ class PatchEvidenceNet(SummedEvidence):
     the most evidence was one the active AU changed on 25 (gain 16: 21; no gain: 30), brow lowering on 0 of
     10 and eye closure on 7 (no gain: 2 and 9); LIME 34 (37; 36).
 
+    ``patch=33`` leaves out the last 3 x 3 convolution, so each cell sees a 33-pixel patch (registered as
+    ``patch_evidence_33``).
+
     Input ``(N, 3, H, W)`` normalised, H and W >= 32; output ``(N, outputs)``, each >= 0.
     """
 
     def __init__(self, outputs: int, widths: tuple[int, int, int] = (32, 64, 128), hidden: int = 128,
-                 gain: float = 8.0) -> None:
+                 gain: float = 8.0, patch: int = 49) -> None:
         super().__init__()
+        if patch not in (33, 49):
+            raise ValueError(f"patch must be 33 or 49 pixels, got {patch}")
         a, b, c = widths
         self.stem = nn.Sequential(nn.Conv2d(3, a, 3, 2, 1, bias=False), nn.BatchNorm2d(a),
                                   nn.ReLU(inplace=True))
         self.stage1 = nn.Sequential(BasicBlock(a, b), nn.MaxPool2d(2))  # stride 4, field 13
         self.stage2 = nn.Sequential(BasicBlock(b, c), nn.MaxPool2d(2))  # stride 8, field 33
-        self.stage3 = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c),
-                                    nn.ReLU(inplace=True))  # field 49
+        # field 49; ``patch=33`` leaves it out (an identity, so module paths stay the same)
+        self.stage3 = (nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c),
+                                     nn.ReLU(inplace=True)) if patch == 49 else nn.Identity())
         self.evidence = evidence_head(c, outputs, hidden, gain)
         init_like_torchvision(self)
         nn.init.normal_(self.evidence[2].weight, std=0.01)
@@ -486,6 +492,11 @@ ARCHITECTURES: dict[str, Architecture] = {
             "patch_evidence", ("pain",), PatchEvidenceNet, "evidence", "evidence.2",
             "Local-patch evidence network: the PSPI is the mean of non-negative evidence per cell, each cell "
             "seeing a 49-pixel patch (16 x 8 cells on the half).", feature_layer="stage3",
+        ),
+        Architecture(
+            "patch_evidence_33", ("pain",), lambda n: PatchEvidenceNet(n, patch=33), "evidence", "evidence.2",
+            "Local-patch evidence network with smaller patches: each cell sees a 33-pixel patch (16 x 8 "
+            "cells on the half).", feature_layer="stage2",
         ),
         Architecture(
             "efficientnet_b0", ("pain", "pain_binary"), _efficientnet_b0, "features.8", "classifier.1",

@@ -50,6 +50,7 @@ def test_cam_layer_is_a_conv_stage(name: str) -> None:
 #: evidence networks: (task, outputs, input size, grid, feature stage)
 EVIDENCE_NETWORKS = {"resnet18_evidence": ("pain", 1, (128, 64), (8, 4), "layer3"),
                      "patch_evidence": ("pain", 1, (128, 64), (16, 8), "stage3"),
+                     "patch_evidence_33": ("pain", 1, (128, 64), (16, 8), "stage2"),
                      "side_halves": ("side", 2, (128, 128), (8, 8), "features.block3")}
 
 
@@ -120,11 +121,12 @@ def test_the_deployed_side_model_skips_the_mirror_pass_only_for_a_symmetric_netw
         torch.testing.assert_close(out, both, atol=1e-5, rtol=0)
 
 
-def test_patch_evidence_cells_see_only_their_patch() -> None:
-    """A change in the top-left corner moves the evidence of the cells near it and of no cell more than
-    49 pixels away (the receptive field)."""
+@pytest.mark.parametrize("name, first_far", [("patch_evidence", 5), ("patch_evidence_33", 4)])
+def test_patch_evidence_cells_see_only_their_patch(name: str, first_far: int) -> None:
+    """A change in the top-left corner moves the evidence of the cells near it and of no cell whose patch
+    (49 or 33 pixels) misses it."""
     torch.manual_seed(1)
-    model = build_model("patch_evidence", outputs=1).eval()
+    model = build_model(name, outputs=1).eval()
     with torch.no_grad():
         model.evidence[2].bias.fill_(2.0)  # away from softplus's flat end, so every cell can move
         x = torch.randn(1, 3, 128, 64)
@@ -132,7 +134,8 @@ def test_patch_evidence_cells_see_only_their_patch() -> None:
         y[:, :, :16, :16] += 2.0
         moved = (model.evidence_map(y) - model.evidence_map(x)).abs()[0, 0]
     assert float(moved[0, 0]) > 0 and float(moved[1, 1]) > 0
-    first_far = 5  # cell i sees pixels 8 i + 3.5 - 24 .. 8 i + 3.5 + 24: from cell 5 on, none of rows 0-15
+    # cell i sees pixels 8 i + 3.5 -+ 24 (49-pixel patch; from cell 5 on, none of rows 0-15) or
+    # 8 i + 3.5 -+ 16 (33-pixel patch; from cell 4 on)
     assert float(moved[first_far - 1, 0]) > 0 and float(moved[0, first_far - 1]) > 0
     assert float(moved[first_far:].max()) == 0.0 and float(moved[:, first_far:].max()) == 0.0
 
