@@ -96,18 +96,22 @@ astronaut's half and 42 ms for the side against Grad-CAM's 22 and 4.5 ms (2 thre
 the default, as the design names it; the reports score integrated gradients beside it.
 
 Networks that score by summing local evidence (``models.registry``: ``resnet18_evidence``,
-``patch_evidence``). On them the default layer is the evidence map itself (the registry's ``cam_layer``),
-where Grad-CAM is exact and needs no centring: each cell's evidence divided by the number of cells, all
-non-negative, adding up to the score; such maps carry ``params["evidence_map"]`` and are drawn as evidence (a
+``patch_evidence``, ``patch_evidence_33``). On them the default layer is the evidence map itself (the
+registry's ``cam_layer``), where Grad-CAM is exact and needs no centring: each cell's evidence divided by the
+number of cells, all non-negative, adding up to the score; such maps carry ``params["evidence_map"]`` and are
+drawn as evidence (a
 sequential palette), not as raises / lowers. Whether the places are right depends on what a cell sees. On
 ResNet18's ``layer3`` every cell sees nearly the whole half, and the top region was a changed one on 12 of 40
 development faces (seed 7); on the patch network, whose cells see 49-pixel patches, on 30 of 40, with deletion
 below random on 12 of 12 (figures in their docstrings). The patch network is the shipped half-face pain model
 (the demo recipe, :mod:`models.demo`), so the pain figures above that name ResNet18 describe the earlier
 weights; its integrated-gradients layer is the stem (64 x 32 cells on the half), where the top PSPI-raising
-region was a changed one on 37 of 40 of the same development faces. Its Grad-CAM puts brow lowering on the eye
-(2 of 10 faces on the brow), although swapping the brow region to the AU-free rendering lowers its PSPI most
-on 10 of 10: the cells over the eye see the brow too, and the network places that evidence there.
+region was a changed one on 37 of 40 of the same development faces. With 49-pixel patches its Grad-CAM put
+brow lowering on the eye (2 of 10 faces on the brow; 0 of 10 once the evidence carried a gain), although
+swapping the brow region to the AU-free rendering lowers its PSPI most on 10 of 10: the cells over the eye
+see the brow too, and the network places that evidence there. The shipped variant's cells see 33-pixel
+patches: brow lowering on the brow on 4 of 10, the top region a changed one on 32 of 40 (``python -m explain
+groundtruth --faces 40 --seed 7``; 25 with 49-pixel patches and the gain).
 
 The same holds for the side model built that way (``side_halves``, :class:`models.registry.HalfEvidenceSide`,
 the shipped side model): each half of the face is scored for palsy by one evidence network, and the
