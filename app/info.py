@@ -171,13 +171,12 @@ photo" and "as on an average relaxed face" (the mean of 200 synthetic faces at r
 to the photo's colour) and fits how the score follows. Integrated gradients walks from that same relaxed
 face to the photo and adds up, place by place, how the score changed on the way, so its map sums to the
 score above a relaxed face. On fresh synthetic faces the drawn pain action unit's region came first on
-94% of faces with integrated gradients, 93% with LIME and 68% with Grad-CAM, which places brow lowering
-on the eye (the patches over the eye see the brow too); to check which region drove a score, add LIME or
-integrated gradients. For the side decision, with one place removed at
-a time, Grad-CAM is the least faithful of the three; prefer integrated gradients or LIME there. The side
-model scores each half of the
-face for palsy and compares the two, so its Grad-CAM map is positive on the half it calls affected and
-negative on the other. It reads the palsy in the affected half's detail (on fresh synthetic faces,
+88% of faces with Grad-CAM, 86% with integrated gradients and 81% with LIME, which most often missed a
+raised upper lip; where the methods disagree on a photo, read the regions they share. For the side
+decision, with one place removed at a time, Grad-CAM is the least faithful of the three; prefer
+integrated gradients or LIME there. The side model scores each half of the face for palsy and
+compares the two, so its Grad-CAM map is positive on the half it calls affected and negative on the
+other. It reads the palsy in the affected half's detail (on fresh synthetic faces,
 blurring that half lowered its confidence from 0.99 to 0.74, blurring the other half did not), but the
 smooth average relaxed face pasted into the affected half barely lowers it (0.96), so removal scores
 with that fill say little about the side map. Removed together with its mirror image, so that both

@@ -97,13 +97,14 @@ def test_finds_the_active_au_and_orders_the_half_faithfully(shipped) -> None:
         assessment = assess(case.image, side=case.palsy.side, models=bundle, landmarks=case.landmarks)
         row = score_case(case, assessment, bundle, {"integrated_gradients": explainer}, {})
         hits += row["methods"]["integrated_gradients"]["hit"]
-        if index < 4:
-            [explanation] = explain(assessment, "pain", models=bundle, explainer=explainer)
-            inputs = assessment.inputs.halves[assessment.unaffected_side]
-            curves = explanation_curves(explanation, shipped.pain, inputs, n_random=4)
-            below += curves.deletion_beats_random
+        [explanation] = explain(assessment, "pain", models=bundle, explainer=explainer)
+        inputs = assessment.inputs.halves[assessment.unaffected_side]
+        curves = explanation_curves(explanation, shipped.pain, inputs, n_random=4)
+        below += curves.deletion_beats_random
+    # the shipped network: the changed region first on 8 of 8, deletion below the random orderings on 6 of 8
+    # (python -m explain reports gives the share on 20 fresh faces)
     assert hits >= 6
-    assert below == 4
+    assert below >= 6
 
 
 def test_layer_comparison_covers_the_candidates_of_either_method(shipped) -> None:
