@@ -192,6 +192,22 @@ def test_deployed_wraps_once_and_the_side_model_stays_exactly_mirror_consistent(
     assert torch.allclose(q, p.flip(dims=(1,)), atol=1e-6)
 
 
+
+@pytest.mark.parametrize("arch, size", [("patch_evidence_33", (64, 32)), ("side_halves", (48, 48))])
+def test_deployed_weights_are_channels_last_and_give_the_same_outputs(arch, size) -> None:
+    torch.manual_seed(2)
+    task = "side" if arch == "side_halves" else "pain"
+    network = build_model(arch, outputs=2 if task == "side" else 1).eval()
+    convs = [m for m in network.modules() if isinstance(m, nn.Conv2d) and m.kernel_size != (1, 1)]
+    assert convs and not any(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convs)
+    x = torch.randn(4, 3, *size)
+    with torch.no_grad():
+        before = network(x)
+        after = raw_network(deployed(network, task, jitter_px=0))(x)
+    assert all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convs)
+    assert torch.allclose(after, before, atol=1e-5)
+
+
 @pytest.mark.parametrize("offset, expected", [(40.0, 16.0), (-7.0, 0.0)])
 def test_pspi_is_clamped(face, offset, expected) -> None:
     image, landmarks = face
