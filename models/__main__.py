@@ -202,6 +202,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=50, help="images of --data to use")
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--layout", choices=("channels_last", "contiguous"), default="channels_last",
+                   help="weights' memory layout for the latency (channels_last is what the pipeline ships)")
     p.add_argument("--json", action="store_true")
 
 
@@ -211,7 +213,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     weights = args.weights or (WEIGHTS_DIR if any(WEIGHTS_DIR.glob("*.json")) else None)
     report = run_bench(weights, repeats=args.repeats, threads=args.threads, data_dir=args.data,
-                       limit=args.limit)
+                       limit=args.limit, layout=args.layout)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
