@@ -62,8 +62,8 @@ def deployed(network: nn.Module, role: str, jitter_px: float = JITTER_PX) -> nn.
     :class:`MirrorConsistentSide`. Already wrapped modules are returned as they are.
 
     The network's weights are put in the channels-last memory layout (in place, as ``eval()`` is), the
-    layout it was trained in: the CPU convolutions then run in it whatever the input's layout. On a slow day of
-    the 2-core CPU (``python -m models bench --layout contiguous`` against ``python -m models bench``,
+    layout it was trained in: the CPU convolutions then run in it whatever the input's layout. On a slow
+    day of the 2-core CPU (``python -m models bench --layout contiguous`` against ``python -m models bench``,
     twice each, alternating) this took the side model's share of ``assess`` from 18.3-18.7 to 13.6-13.7 ms,
     the half-face pain model's from 96 to 76-78 ms and the full-face model's from 122 to 113 ms, with
     outputs equal within 1e-5 (:data:`INFERENCE_LAYOUT`)."""
