@@ -11,6 +11,8 @@
 - ``python -m eval reference``: does a neutral reference photo lower the errors (:mod:`eval.reference`).
 - ``python -m eval side-threshold``: the side model's "no clear side" threshold, chosen on development
   faces (:mod:`eval.side_threshold`).
+- ``python -m eval headturn``: the head-turn estimate and warning on turned synthetic faces and on the
+  real photos (:mod:`eval.headturn`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 SUBCOMMANDS = ("demo-report", "studies", "realcheck", "report", "bench", "domain", "reference",
-               "side-threshold")
+               "side-threshold", "headturn")
 
 
 def _report_parser() -> argparse.ArgumentParser:
@@ -119,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval import side_threshold
 
         return side_threshold.main(argv[1:])
+    if argv and argv[0] == "headturn":
+        from eval import headturn
+
+        return headturn.main(argv[1:])
     if argv and argv[0] == "demo-report":
         return _demo(argv[1:])
     if argv and argv[0] == "studies":

@@ -37,8 +37,10 @@ def _show(args: argparse.Namespace) -> int:
         return 2
     Image.fromarray(annotate(geometry, photo)).save(args.out, format="PNG")
     asymmetry = geometry.asymmetry
+    turn = geometry.head_turn
+    toward = f" toward the patient's {turn.toward.value}" if turn.toward else ""
     print(f"faces found: {geometry.n_faces}; landmarks from: {geometry.landmark_source}; "
-          f"roll {geometry.roll_degrees:+.1f} degrees")
+          f"roll {geometry.roll_degrees:+.1f} degrees; head turned about {turn.degrees:.0f} degrees{toward}")
     for measure in asymmetry.measures:
         side = f"patient's {measure.points_to.value}" if measure.points_to else "no side"
         print(f"  {measure.name:<22} {measure.value:+.3f}  ({side})")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faces.pose import HeadTurn, head_turn
 from faces.sides import Side
 
 
@@ -92,6 +93,11 @@ class FaceGeometry:
         height, width = self.image_size
         x, y = self.landmarks[:, 0], self.landmarks[:, 1]
         return bool((x < 0).any() or (y < 0).any() or (x > width - 1).any() or (y > height - 1).any())
+
+    @property
+    def head_turn(self) -> HeadTurn:
+        """The head's estimated turn away from the camera (:mod:`faces.pose`)."""
+        return head_turn(self.aligned_landmarks, self.mirrored)
 
     @property
     def inter_ocular(self) -> float:

@@ -218,6 +218,13 @@ def _face_warnings(geometry: FaceGeometry, bundle: ModelBundle) -> list[str]:
                         "shows the whole face.")
     if geometry.n_faces > 1:
         warnings.append(f"{geometry.n_faces} faces were found; the largest was assessed.")
+    turn = geometry.head_turn
+    if turn.warn and turn.toward is not None and geometry.landmark_source != "template":
+        warnings.append(f"The head is turned about {turn.degrees:.0f}° toward the "
+                        f"{describe(turn.toward, geometry.mirrored)}: the camera sees that half "
+                        "foreshortened and the other widened, which can look like a palsy and moves both "
+                        "halves' scores. "
+                        "Use a photo taken from straight in front of the face.")
     return warnings
 
 
