@@ -15,6 +15,12 @@ faces without a palsy the median top probability and the share named clearly (a 
 at or above :data:`faces.pose.TURN_WARNING_DEGREES`. The warning changes no score, so reading it on the
 held-out photos chooses nothing.
 
+**With** ``--realcheck FILE`` (the JSON of ``python -m eval realcheck --out FILE``): that run's photos
+split into those the warning flags and the rest, with the stress figures of each group (side accuracy of
+full-severity palsy edits, unedited PSPI, steady rise, the other half under a one-sided edit, and the
+reported PSPI under mirroring and roll at 80 px), to see whether the warning marks the photos the models
+read less well.
+
 The development faces that set the slope and the threshold used seed 6060; the default seed here is
 fresh.
 """
@@ -140,6 +146,31 @@ def summarise_real(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def split_realcheck(records: list[dict[str, Any]], real: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stress figures of a realcheck run's photos, warned about a head turn or not (module docstring)."""
+    warned = {r["name"]: r["warned"] for r in real if r.get("found")}
+    out = {}
+    for label, flag in (("warned", True), ("not_warned", False)):
+        photos = [p for p in records if p.get("face_found") and warned.get(p["name"]) is flag]
+        full = [r["model_correct"] for p in photos for r in p["palsy"] if r["severity"] == 1.0]
+        unedited = [p["unedited"]["pspi"] for p in photos]
+        rho = [p["graded"]["spearman"] for p in photos]
+        other = [p["one_sided"][s]["other_half_moved"] for p in photos for s in ("left", "right")
+                 if p["one_sided"][s].get("face_found")]
+        moved = [p["stability"]["80"]["max_moved"] for p in photos
+                 if p["stability"].get("80", {}).get("max_moved") is not None]
+        if not photos:
+            continue
+        out[label] = {
+            "photos": len(photos), "side_correct_full_severity": f"{sum(full)}/{len(full)}",
+            "unedited_median": round(float(np.median(unedited)), 2), "unedited_max": round(max(unedited), 2),
+            "steady_rise": round(float(np.mean([r is not None and r >= 0.9 for r in rho])), 2),
+            "other_half_within_0.5": round(float(np.mean(np.asarray(other) <= 0.5)), 2) if other else None,
+            "mirror_roll_80px_within_0.5": (round(float(np.mean(np.asarray(moved) <= 0.5)), 2)
+                                            if moved else None)}
+    return out
+
+
 def table(synthetic: list[dict[str, Any]], real: dict[str, Any]) -> str:
     def text(value: Any) -> str:
         return "-" if value is None else str(value)
@@ -166,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated yaws in degrees (positive: toward the patient's left)")
     parser.add_argument("--no-real", action="store_true", help="skip the real photos")
     parser.add_argument("--weights", type=Path, default=None, help="model weights folder (default: shipped)")
+    parser.add_argument("--realcheck", type=Path, default=None,
+                        help="a realcheck run's JSON: split its photos by the warning (needs the real "
+                             "photos)")
     parser.add_argument("--json", type=Path, default=None, help="also write the records and summary here")
     args = parser.parse_args(argv)
     from models.pipeline import load_default_models
@@ -176,13 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     reals = [] if args.no_real else real_rows(progress=True)
     real = summarise_real(reals)
     print(table(synthetic, real))
+    split = None
+    if args.realcheck and reals:
+        records = json.loads(args.realcheck.read_text(encoding="utf-8"))["photos"]
+        split = split_realcheck(records, reals)
+        for label, figures in split.items():
+            text = ", ".join(f"{k} {v}" for k, v in figures.items())
+            print(f"realcheck photos {label.replace('_', ' ')}: {text}")
     if args.json:
         report = {"seed": args.seed, "faces": args.faces, "yaws": list(yaws),
                   "warning_from_degrees": TURN_WARNING_DEGREES, "synthetic": synthetic, "real": real,
-                  "synthetic_rows": rows, "real_rows": reals}
+                  "realcheck_split": split, "synthetic_rows": rows, "real_rows": reals}
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
 
 
-__all__ = ["DEFAULT_SEED", "DEFAULT_YAWS", "main", "real_rows", "signed_degrees", "summarise_real",
-           "summarise_synthetic", "synthetic_rows", "table"]
+__all__ = ["DEFAULT_SEED", "DEFAULT_YAWS", "main", "real_rows", "signed_degrees", "split_realcheck",
+           "summarise_real", "summarise_synthetic", "synthetic_rows", "table"]

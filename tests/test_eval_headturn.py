@@ -1,0 +1,49 @@
+"""``python -m eval headturn``: turned synthetic faces are read at about their turn, and a realcheck run's
+photos are split by the warning."""
+
+from __future__ import annotations
+
+from eval.headturn import split_realcheck, summarise_synthetic, synthetic_rows
+from models.bundle import ModelBundle
+from models.checkpoint import ModelCard
+from models.preprocess import InputSpec
+from models.registry import build_model
+
+
+def test_turned_faces_are_read_near_their_turn_and_warned_past_the_threshold() -> None:
+    card = ModelCard(architecture="simple_cnn", task="pain", outputs=1,
+                     input=InputSpec.default("half_face", (64, 32)).to_dict())
+    side_card = ModelCard(architecture="side_halves", task="side", outputs=2,
+                          input=InputSpec.default("aligned_face", (64, 64)).to_dict())
+    bundle = ModelBundle.from_modules(pain=build_model("simple_cnn", outputs=1).eval(), pain_card=card,
+                                      side=build_model("side_halves", outputs=2).eval(), side_card=side_card)
+    rows = synthetic_rows(2, 6161, (0.0, 30.0, -30.0), bundle)
+    assert len(rows) == 6 and all(r["found"] for r in rows)
+    summary = {s["yaw"]: s for s in summarise_synthetic(rows)}
+    assert abs(summary[0.0]["estimated_median"]) < 5 and summary[0.0]["warned"] == 0
+    assert 22 < summary[30.0]["estimated_median"] < 38 and summary[30.0]["warned"] == 1
+    assert -38 < summary[-30.0]["estimated_median"] < -22 and summary[-30.0]["warned"] == 1
+    assert summary[0.0]["palsy_named_clearly_and_right"] is not None  # face 1 has a palsy, face 0 none
+    assert 0.5 <= summary[0.0]["no_palsy_top_median"] <= 1.0
+
+
+def _record(name: str, correct: bool, unedited: float, rho: float, moved: float) -> dict:
+    return {"name": name, "face_found": True,
+            "palsy": [{"severity": 1.0, "model_correct": correct}, {"severity": 0.5, "model_correct": False}],
+            "unedited": {"pspi": unedited}, "graded": {"spearman": rho},
+            "one_sided": {"left": {"face_found": True, "other_half_moved": moved},
+                          "right": {"face_found": False}},
+            "stability": {"80": {"max_moved": moved}}}
+
+
+def test_a_realcheck_run_is_split_by_the_warning() -> None:
+    records = [_record("a", False, 5.0, 0.5, 1.0), _record("b", True, 1.0, 1.0, 0.1),
+               _record("c", True, 2.0, 0.95, 0.3), {"name": "d", "face_found": False}]
+    real = [{"name": "a", "found": True, "warned": True}, {"name": "b", "found": True, "warned": False},
+            {"name": "c", "found": True, "warned": False}, {"name": "d", "found": False}]
+    split = split_realcheck(records, real)
+    assert split["warned"]["photos"] == 1 and split["warned"]["side_correct_full_severity"] == "0/1"
+    assert split["warned"]["steady_rise"] == 0 and split["warned"]["mirror_roll_80px_within_0.5"] == 0
+    assert split["not_warned"] == {"photos": 2, "side_correct_full_severity": "2/2", "unedited_median": 1.5,
+                                   "unedited_max": 2.0, "steady_rise": 1.0, "other_half_within_0.5": 1.0,
+                                   "mirror_roll_80px_within_0.5": 1.0}
