@@ -15,6 +15,7 @@ from app.report import download_links, report_html, report_json
 from app.session import METHOD_NAMES, Explained, SessionResult
 from explain.overlay import face_overlay
 from explain.regions import region_chart
+from faces.pose import TURN_WARNING_DEGREES
 from faces.sides import Side, describe, image_side
 
 ASYMMETRY_HEADERS = ["Measure", "Value (× inter-ocular distance)", "Points to", "What it measures"]
@@ -36,6 +37,12 @@ def asymmetry_rows(result: SessionResult) -> list[list[str]]:
     rows.append(["overall asymmetry index", f"{geometry.asymmetry.index:.3f}",
                  describe(overall, geometry.mirrored) if overall else "no clear side",
                  "Weighted combination of the measures above (0 = symmetric)."])
+    turn = geometry.head_turn
+    rows.append(["head turn", f"{turn.degrees:.0f}°",
+                 describe(turn.toward, geometry.mirrored) if turn.toward else "facing the camera",
+                 "How far the head is turned away from the camera, toward that side (from the nose tip "
+                 f"against the jaw outline); from {TURN_WARNING_DEGREES:g}° the halves are not seen alike "
+                 "and the assessment warns."])
     return rows
 
 

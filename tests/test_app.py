@@ -172,6 +172,16 @@ def test_assessment_names_patient_sides_and_marks_the_scored_half(astronaut_view
     assert 0.0 <= data["pspi"]["unaffected_half"] <= 16.0
 
 
+def test_the_asymmetry_table_ends_with_the_head_turn(astronaut_view):
+    name, degrees, toward, note = astronaut_view.asymmetry[-1]
+    turn = astronaut_view.data["face"]["head_turn"]
+    assert name == "head turn" and degrees == f"{turn['degrees']:.0f}°"
+    assert turn["degrees"] < 5  # the astronaut faces the camera (estimated 0.8°)
+    assert toward == "facing the camera" or toward.startswith("patient's")
+    assert "not seen alike" in note
+    assert not [w for w in astronaut_view.data["warnings"] if "turned" in w]
+
+
 def test_grad_cam_maps_of_both_stages_with_patient_side_region_summaries(astronaut_view):
     captions = [caption for _, caption in astronaut_view.heatmaps]
     assert len(captions) == 2
