@@ -8,8 +8,9 @@ patient side, severity 0.5-1, central or peripheral), each rendered at every yaw
 (positive yaw turns the face toward the image right, i.e. toward the patient's left in these
 non-mirrored pictures) and assessed by the whole pipeline with dlib's landmarks and the shipped models.
 Per yaw: the estimated turn (signed: positive toward the patient's left), its error, the share warned,
-and the side model on the same faces: the share of palsy faces whose true side is named clearly, and on
-faces without a palsy the median top probability and the share named clearly (a false palsy).
+the side model on the same faces (the share of palsy faces whose true side is named clearly, and on
+faces without a palsy the median top probability and the share named clearly, a false palsy), and how
+far the reported PSPI moved from the same face's frontal reading (median, and the share within 0.5).
 
 **Real photos**: every offline photo (:mod:`data.photos`, both parts): the estimated turn, and the share
 at or above :data:`faces.pose.TURN_WARNING_DEGREES`. The warning changes no score, so reading it on the
@@ -84,14 +85,17 @@ def synthetic_rows(faces: int, seed: int, yaws: tuple[float, ...], bundle: Any,
                 "found": True, "estimated": round(signed_degrees(turn), 2), "warned": turn.warn,
                 "side_choice": None if choice is None else choice.value,
                 "side_top": None if choice is None else round(float(probabilities[choice]), 4),
-                "side_clear": assessment.side_outcome == "affected_side_found"})
+                "side_clear": assessment.side_outcome == "affected_side_found",
+                "reported_pspi": round(float(assessment.reported_pspi), 3)})
     return rows
 
 
 def summarise_synthetic(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
+    frontal = {r["face"]: r["reported_pspi"] for r in rows if r["yaw"] == 0 and r.get("found")}
     for yaw in sorted({r["yaw"] for r in rows}):
         found = [r for r in rows if r["yaw"] == yaw and r.get("found")]
+        moved = [abs(r["reported_pspi"] - frontal[r["face"]]) for r in found if r["face"] in frontal]
         palsy = [r for r in found if r["palsy"]]
         clean = [r for r in found if not r["palsy"] and r["side_top"] is not None]
         estimated = np.array([r["estimated"] for r in found])
@@ -107,6 +111,8 @@ def summarise_synthetic(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                     if clean else None),
             "no_palsy_named_clearly": (round(float(np.mean([r["side_clear"] for r in clean])), 3)
                                        if clean else None),
+            "pspi_moved_median": round(float(np.median(moved)), 2) if moved else None,
+            "pspi_moved_within_0.5": round(float(np.mean(np.asarray(moved) <= 0.5)), 2) if moved else None,
         })
     return out
 
@@ -176,12 +182,14 @@ def table(synthetic: list[dict[str, Any]], real: dict[str, Any]) -> str:
         return "-" if value is None else str(value)
 
     lines = [f"{'yaw':>5} {'found':>7} {'estimate':>9} {'|error|':>8} {'warned':>7} "
-             f"{'palsy named clearly, right':>27} {'no palsy: top p / clear':>24}"]
+             f"{'palsy named clearly, right':>27} {'no palsy: top p / clear':>24} "
+             f"{'PSPI moved / <= 0.5':>20}"]
     for s in synthetic:
         lines.append(f"{s['yaw']:>5.0f} {s['found']:>3}/{s['faces']:<3} {text(s['estimated_median']):>9} "
                      f"{text(s['abs_error_median']):>8} {text(s['warned']):>7} "
                      f"{text(s['palsy_named_clearly_and_right']):>27} "
-                     f"{text(s['no_palsy_top_median']) + ' / ' + text(s['no_palsy_named_clearly']):>24}")
+                     f"{text(s['no_palsy_top_median']) + ' / ' + text(s['no_palsy_named_clearly']):>24} "
+                     f"{text(s['pspi_moved_median']) + ' / ' + text(s['pspi_moved_within_0.5']):>20}")
     lines.append(f"warning from {TURN_WARNING_DEGREES:g} degrees; real photos (estimated turn, either way):")
     for part, r in real.items():
         lines.append(f"  {part}: {r['photos']} photos, median {r['median_degrees']} degrees, max "

@@ -3,6 +3,8 @@ photos are split by the warning."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from eval.headturn import split_realcheck, summarise_synthetic, synthetic_rows
 from models.bundle import ModelBundle
 from models.checkpoint import ModelCard
@@ -25,6 +27,11 @@ def test_turned_faces_are_read_near_their_turn_and_warned_past_the_threshold() -
     assert -38 < summary[-30.0]["estimated_median"] < -22 and summary[-30.0]["warned"] == 1
     assert summary[0.0]["palsy_named_clearly_and_right"] is not None  # face 1 has a palsy, face 0 none
     assert 0.5 <= summary[0.0]["no_palsy_top_median"] <= 1.0
+    assert summary[0.0]["pspi_moved_median"] == 0 and summary[0.0]["pspi_moved_within_0.5"] == 1
+    turned = [r for r in rows if r["yaw"] == 30.0]
+    frontal = {r["face"]: r["reported_pspi"] for r in rows if r["yaw"] == 0.0}
+    assert summary[30.0]["pspi_moved_median"] == round(float(np.median(
+        [abs(r["reported_pspi"] - frontal[r["face"]]) for r in turned])), 2)
 
 
 def _record(name: str, correct: bool, unedited: float, rho: float, moved: float) -> dict:
