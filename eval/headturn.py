@@ -17,10 +17,8 @@ at or above :data:`faces.pose.TURN_WARNING_DEGREES`. The warning changes no scor
 held-out photos chooses nothing.
 
 **With** ``--realcheck FILE`` (the JSON of ``python -m eval realcheck --out FILE``): that run's photos
-split into those the warning flags and the rest, with the stress figures of each group (side accuracy of
-full-severity palsy edits, unedited PSPI, steady rise, the other half under a one-sided edit, and the
-reported PSPI under mirroring and roll at 80 px), to see whether the warning marks the photos the models
-read less well.
+split into those the warning flags and the rest, each summarised and printed as ``python -m eval
+realcheck`` does, to see whether the warning marks the photos the models read less well.
 
 The development faces that set the slope and the threshold used seed 6060; the default seed here is
 fresh.
@@ -36,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from eval.realcheck import summarise
+from eval.realcheck import table as realcheck_table
 from faces.errors import FaceInputError
 from faces.pose import TURN_WARNING_DEGREES
 from faces.sides import Side
@@ -153,27 +153,14 @@ def summarise_real(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def split_realcheck(records: list[dict[str, Any]], real: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stress figures of a realcheck run's photos, warned about a head turn or not (module docstring)."""
+    """A realcheck run's photos with a face, warned about a head turn or not, each group summarised by
+    :func:`eval.realcheck.summarise` (the benchmark's own figures and rules)."""
     warned = {r["name"]: r["warned"] for r in real if r.get("found")}
     out = {}
-    for label, flag in (("warned", True), ("not_warned", False)):
+    for label, flag in (("warned", True), ("not warned", False)):
         photos = [p for p in records if p.get("face_found") and warned.get(p["name"]) is flag]
-        full = [r["model_correct"] for p in photos for r in p["palsy"] if r["severity"] == 1.0]
-        unedited = [p["unedited"]["pspi"] for p in photos]
-        rho = [p["graded"]["spearman"] for p in photos]
-        other = [p["one_sided"][s]["other_half_moved"] for p in photos for s in ("left", "right")
-                 if p["one_sided"][s].get("face_found")]
-        moved = [p["stability"]["80"]["max_moved"] for p in photos
-                 if p["stability"].get("80", {}).get("max_moved") is not None]
-        if not photos:
-            continue
-        out[label] = {
-            "photos": len(photos), "side_correct_full_severity": f"{sum(full)}/{len(full)}",
-            "unedited_median": round(float(np.median(unedited)), 2), "unedited_max": round(max(unedited), 2),
-            "steady_rise": round(float(np.mean([r is not None and r >= 0.9 for r in rho])), 2),
-            "other_half_within_0.5": round(float(np.mean(np.asarray(other) <= 0.5)), 2) if other else None,
-            "mirror_roll_80px_within_0.5": (round(float(np.mean(np.asarray(moved) <= 0.5)), 2)
-                                            if moved else None)}
+        if photos:
+            out[label] = summarise(photos)
     return out
 
 
@@ -222,9 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.realcheck and reals:
         records = json.loads(args.realcheck.read_text(encoding="utf-8"))["photos"]
         split = split_realcheck(records, reals)
-        for label, figures in split.items():
-            text = ", ".join(f"{k} {v}" for k, v in figures.items())
-            print(f"realcheck photos {label.replace('_', ' ')}: {text}")
+        print(realcheck_table(split))
     if args.json:
         report = {"seed": args.seed, "faces": args.faces, "yaws": list(yaws),
                   "warning_from_degrees": TURN_WARNING_DEGREES, "synthetic": synthetic, "real": real,

@@ -35,22 +35,31 @@ def test_turned_faces_are_read_near_their_turn_and_warned_past_the_threshold() -
 
 
 def _record(name: str, correct: bool, unedited: float, rho: float, moved: float) -> dict:
-    return {"name": name, "face_found": True,
-            "palsy": [{"severity": 1.0, "model_correct": correct}, {"severity": 0.5, "model_correct": False}],
-            "unedited": {"pspi": unedited}, "graded": {"spearman": rho},
-            "one_sided": {"left": {"face_found": True, "other_half_moved": moved},
+    return {"name": name, "part": "held_out", "face_found": True,
+            "palsy": [{"kind": "central", "side": "left", "severity": severity, "face_found": True,
+                       "model_correct": ok, "geometry_correct": False}
+                      for severity, ok in ((1.0, correct), (0.5, False))],
+            "unedited": {"pspi": unedited, "pspi_full_face": unedited, "landmark_pspi": 1.0},
+            "graded": {"spearman": rho, "landmark_spearman": rho},
+            "one_sided": {"left": {"face_found": True, "other_half_moved": moved, "edited_half_rise": 3.0,
+                                   "landmark_other_half_moved": 0.1, "landmark_edited_half_rise": 1.0},
                           "right": {"face_found": False}},
-            "stability": {"80": {"max_moved": moved}}}
+            "stability": {"80": {"max_moved": moved, "half_max_moved": moved, "landmark_max_moved": 0.2}}}
 
 
 def test_a_realcheck_run_is_split_by_the_warning() -> None:
     records = [_record("a", False, 5.0, 0.5, 1.0), _record("b", True, 1.0, 1.0, 0.1),
-               _record("c", True, 2.0, 0.95, 0.3), {"name": "d", "face_found": False}]
+               _record("c", True, 2.0, 0.95, 0.3), {"name": "d", "part": "held_out", "face_found": False}]
     real = [{"name": "a", "found": True, "warned": True}, {"name": "b", "found": True, "warned": False},
             {"name": "c", "found": True, "warned": False}, {"name": "d", "found": False}]
     split = split_realcheck(records, real)
-    assert split["warned"]["photos"] == 1 and split["warned"]["side_correct_full_severity"] == "0/1"
-    assert split["warned"]["steady_rise"] == 0 and split["warned"]["mirror_roll_80px_within_0.5"] == 0
-    assert split["not_warned"] == {"photos": 2, "side_correct_full_severity": "2/2", "unedited_median": 1.5,
-                                   "unedited_max": 2.0, "steady_rise": 1.0, "other_half_within_0.5": 1.0,
-                                   "mirror_roll_80px_within_0.5": 1.0}
+    assert set(split) == {"warned", "not warned"}  # the photo without a face is in neither group
+    warned, rest = split["warned"], split["not warned"]
+    assert warned["faces_found"] == 1 and rest["faces_found"] == 2
+    assert warned["side_accuracy"]["full_severity"]["model"] == 0.0
+    assert rest["side_accuracy"]["full_severity"]["model"] == 1.0
+    assert warned["graded_spearman"]["network"]["share_within_target"] == 0.0
+    assert rest["graded_spearman"]["network"]["share_within_target"] == 1.0
+    assert warned["stability"]["80"]["network"]["share_within_target"] == 0.0
+    assert rest["stability"]["80"]["network"]["share_within_target"] == 1.0
+    assert rest["unedited"]["pspi"]["median"] == 1.5 and rest["unedited"]["pspi"]["max"] == 2.0
