@@ -138,7 +138,8 @@ score, and how faithful each heatmap is to the model) so that a reviewer can che
 on photographs of real people are not validated and say nothing about real patients. The affected half
 and the full face are scored only for comparison. A clinician who knows the affected side should set it.
 Use a photo taken from straight in front of the face: a head turned 20° or more shows one half
-foreshortened, which can look like a palsy, and the assessment warns about it.
+foreshortened, which can look like a palsy, and the assessment warns about it. The side model evens out
+the halves of a head turned past 10° before it reads them, which lowers that risk without removing it.
 
 ### The side convention
 

@@ -38,11 +38,14 @@ def asymmetry_rows(result: SessionResult) -> list[list[str]]:
                  describe(overall, geometry.mirrored) if overall else "no clear side",
                  "Weighted combination of the measures above (0 = symmetric)."])
     turn = geometry.head_turn
+    balance = result.assessment.side_balance
     rows.append(["head turn", f"{turn.degrees:.0f}°",
                  describe(turn.toward, geometry.mirrored) if turn.toward else "facing the camera",
                  "How far the head is turned away from the camera, toward that side (from the nose tip "
                  f"against the jaw outline); from {TURN_WARNING_DEGREES:g}° the halves are not seen alike "
-                 "and the assessment warns."])
+                 "and the assessment warns."
+                 + (" The side model read this face with the two halves stretched to even widths "
+                    f"({balance:.0%} of the way)." if balance else "")])
     return rows
 
 

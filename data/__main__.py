@@ -22,7 +22,7 @@ def _synth(args: argparse.Namespace) -> int:
 
     config = SynthConfig(subjects=args.subjects, frames=args.frames, seed=args.seed, layout=args.layout,
                          distribution=args.distribution, palsy_fraction=args.palsy_fraction, size=args.size,
-                         au_masks=args.au_masks)
+                         au_masks=args.au_masks, yaw_sd=args.yaw_sd)
     if args.palsy_fraction == 0 and args.layout in ("side", "all"):
         print("note: --palsy-fraction 0 gives no palsy subjects, so every side label is 'skip'",
               file=sys.stderr)
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "mixed (40%% at 0, the rest uniform over 1-14)")
     synth.add_argument("--palsy-fraction", type=float, default=0.5, help="fraction of subjects with palsy")
     synth.add_argument("--size", type=int, default=256, help="image width = height in pixels")
+    synth.add_argument("--yaw-sd", type=float, default=4.0,
+                       help="spread of the head turn in degrees (normal, clipped at 2.5 of it)")
     synth.add_argument("--au-masks", action="store_true",
                        help="also write per-AU change maps (<stem>.aumask.npz); "
                        "renders each frame once more per active AU")

@@ -196,11 +196,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="a realcheck run's JSON: split its photos by the warning (needs the real "
                              "photos)")
     parser.add_argument("--json", type=Path, default=None, help="also write the records and summary here")
+    parser.add_argument("--no-balance", action="store_true",
+                        help="read the side model's face without half balancing (faces.pose.HalfBalance)")
     args = parser.parse_args(argv)
     from models.pipeline import load_default_models
 
     yaws = tuple(float(v) for v in args.yaws.split(",") if v.strip())
-    rows = synthetic_rows(args.faces, args.seed, yaws, load_default_models(args.weights), progress=True)
+    bundle = load_default_models(args.weights)
+    if args.no_balance:
+        bundle = bundle.with_half_balance(False)
+    rows = synthetic_rows(args.faces, args.seed, yaws, bundle, progress=True)
     synthetic = summarise_synthetic(rows)
     reals = [] if args.no_real else real_rows(progress=True)
     real = summarise_real(reals)

@@ -9,8 +9,9 @@ Frames (all maps are float32, ``(rows, cols)``):
 - **photo**: the original photo ``(H, W)``.
 
 :func:`to_face_map` undoes the resize-and-pad (:func:`models.preprocess.to_source`), then the canonical
-flip (a mirrored photo's face for the face models; the image-right half for the half model) and places a
-half into the face crop through ``HalfFace.aligned_to_half``; :func:`face_to_input` is its inverse (e.g.
+flip (a mirrored photo's face for the face models; the image-right half for the half model) and the half
+balancing of a model that reads the face balanced (``InputSpec.balance_halves``), and places a half into
+the face crop through ``HalfFace.aligned_to_half``; :func:`face_to_input` is its inverse (e.g.
 region masks onto the input); :func:`face_to_photo` warps with ``geometry.aligned_to_image``.
 """
 
@@ -75,7 +76,10 @@ def to_face_map(input_map: np.ndarray, source: MapSource, spec: InputSpec) -> np
     geometry = source.geometry
     size = geometry.aligned.shape[0]
     if source.stage != "pain":
-        return np.ascontiguousarray(flip(fitted) if _flipped_face(source) else fitted, dtype=np.float32)
+        face = flip(fitted) if _flipped_face(source) else fitted
+        if spec.balance_halves:
+            face = geometry.half_balance.undo(np.ascontiguousarray(face))
+        return np.ascontiguousarray(face, dtype=np.float32)
     half = geometry.halves[source.half]
     return cv2.warpAffine(fitted, half.aligned_to_half, (size, size),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -97,6 +101,8 @@ def face_to_input(face_map: np.ndarray, source: MapSource, spec: InputSpec, *,
         fitted = cv2.warpAffine(values, half.aligned_to_half, (cols, rows), flags=interpolation,
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
     else:
+        if spec.balance_halves:
+            values = geometry.half_balance.apply(values, nearest=interpolation == cv2.INTER_NEAREST, fill=0.0)
         fitted = flip(values) if _flipped_face(source) else values
     top, left, new_h, new_w = fit_box(fitted.shape[0], fitted.shape[1], spec)
     out = np.zeros(spec.size, np.float32)

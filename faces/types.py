@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faces.pose import HeadTurn, head_turn
+from faces.pose import HalfBalance, HeadTurn, half_balance, head_turn
 from faces.sides import Side
 
 
@@ -98,6 +98,11 @@ class FaceGeometry:
     def head_turn(self) -> HeadTurn:
         """The head's estimated turn away from the camera (:mod:`faces.pose`)."""
         return head_turn(self.aligned_landmarks, self.mirrored)
+
+    @property
+    def half_balance(self) -> HalfBalance:
+        """The stretch that evens out a turned head's halves in ``aligned`` (:mod:`faces.pose`)."""
+        return half_balance(self.aligned_landmarks, self.midline_x, self.aligned.shape[1])
 
     @property
     def inter_ocular(self) -> float:

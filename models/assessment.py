@@ -146,7 +146,8 @@ class Assessment:
     read against the rest face when a reference was given. ``reference`` holds the reading against a
     neutral photo (None without one); then ``pspi`` and ``half_scores`` are relative to it.
     ``domain`` says how far the model inputs lie from the models' training inputs (:mod:`models.domain`;
-    None when no model card carries statistics).
+    None when no model card carries statistics). ``side_balance`` is how far the side model's face had a
+    turned head's halves evened out (``FaceGeometry.half_balance``: 0 = read as levelled, 1 = fully).
     """
 
     geometry: FaceGeometry
@@ -165,6 +166,7 @@ class Assessment:
     landmark_estimate: Mapping[Side, HalfPainEstimate] = field(default_factory=dict)
     reference: ReferenceReading | None = None
     domain: DomainCheck | None = None
+    side_balance: float = 0.0
 
     @property
     def clear_side(self) -> bool:
@@ -268,7 +270,8 @@ class Assessment:
             "mirrored": self.mirrored,
             "face": {"faces_found": self.geometry.n_faces, "landmark_source": self.geometry.landmark_source,
                      "roll_degrees": round(float(self.geometry.roll_degrees), 2),
-                     "head_turn": self.geometry.head_turn.to_dict()},
+                     "head_turn": {**self.geometry.head_turn.to_dict(),
+                                   "side_model_balance": round(float(self.side_balance), 3)}},
             "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
             "warnings": list(self.warnings),
             "domain": None if self.domain is None else self.domain.to_dict(),

@@ -8,6 +8,7 @@ CPU.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,6 +115,18 @@ class ModelBundle:
 
     def loaded(self) -> dict[str, LoadedModel]:
         return {role: m for role in ROLES if (m := getattr(self, role)) is not None}
+
+    def with_half_balance(self, on: bool) -> ModelBundle:
+        """The same models with every aligned-face model reading turned heads with (``on``) or without
+        half balancing (``InputSpec.balance_halves``, :class:`faces.pose.HalfBalance`), e.g. to measure
+        what the balancing does; the networks are shared, the cards copied."""
+        def switched(loaded: LoadedModel | None) -> LoadedModel | None:
+            if loaded is None or loaded.spec.kind != "aligned_face" or loaded.spec.balance_halves == on:
+                return loaded
+            card = dataclasses.replace(loaded.card, input={**loaded.card.input, "balance_halves": on})
+            return dataclasses.replace(loaded, card=card)
+
+        return dataclasses.replace(self, **{role: switched(getattr(self, role)) for role in ROLES})
 
     @classmethod
     def from_modules(cls, *, pain: nn.Module, pain_card: ModelCard, side: nn.Module | None = None,

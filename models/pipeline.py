@@ -354,6 +354,8 @@ def assess(
         half_scores=dict(halves),
         landmark_estimate=dict(estimates),
         reference=reading,
+        side_balance=(geometry.half_balance.strength
+                      if bundle.side is not None and bundle.side.spec.balance_halves else 0.0),
     )
 
 

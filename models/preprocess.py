@@ -4,7 +4,9 @@ Two kinds of input (``InputSpec.kind``):
 
 - ``"aligned_face"``: the levelled face crop ``FaceGeometry.aligned`` in the *non-mirrored canonical
   view*: the patient's right is on the image left. A crop from a mirrored photo is flipped first. Used by
-  the side model and by full-face pain models.
+  the side model and by full-face pain models. With ``InputSpec.balance_halves`` the crop is first
+  stretched so that a turned head's halves have even widths (:class:`faces.pose.HalfBalance`; the identity
+  on a face turned 10 degrees or less), see :func:`face_source`.
 - ``"half_face"``: one half face in canonical orientation (``HalfFace.image``: it always looks like a
   patient-right half of a non-mirrored photo, midline on its right edge). A patient-left half read from a
   photo or a half-face dataset is flipped to get there (:func:`canonical_half`).
@@ -48,6 +50,8 @@ class InputSpec:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     grayscale: bool = False  # convert to luminance (replicated to 3 channels) before normalising
+    #: aligned faces only: read a turned head with its halves evened out (``FaceGeometry.half_balance``)
+    balance_halves: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in INPUT_KINDS:
@@ -58,6 +62,8 @@ class InputSpec:
         object.__setattr__(self, "std", tuple(float(v) for v in self.std))
         if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
             raise ValueError("mean and std need three values each, std > 0")
+        if self.balance_halves and self.kind != "aligned_face":
+            raise ValueError("balance_halves applies to aligned faces only")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -72,13 +78,16 @@ class InputSpec:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["mean"], data["std"] = list(self.mean), list(self.std)
+        if not self.balance_halves:
+            del data["balance_halves"]  # cards written before the option read the same
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InputSpec:
         return cls(kind=data["kind"], height=int(data["height"]), width=int(data["width"]),
                    mean=tuple(data.get("mean", IMAGENET_MEAN)), std=tuple(data.get("std", IMAGENET_STD)),
-                   grayscale=bool(data.get("grayscale", False)))
+                   grayscale=bool(data.get("grayscale", False)),
+                   balance_halves=bool(data.get("balance_halves", False)))
 
     @classmethod
     def default(cls, kind: str, size: tuple[int, int] | None = None) -> InputSpec:
@@ -120,9 +129,17 @@ def flip(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[:, ::-1])
 
 
-def canonical_face(geometry: FaceGeometry) -> np.ndarray:
-    """The aligned face crop ``(S, S, 3)`` uint8 with the patient's right on the image left."""
-    return flip(geometry.aligned) if geometry.mirrored else np.ascontiguousarray(geometry.aligned)
+def canonical_face(geometry: FaceGeometry, balance_halves: bool = False) -> np.ndarray:
+    """The aligned face crop ``(S, S, 3)`` uint8 with the patient's right on the image left; with
+    ``balance_halves``, a turned head's halves evened out first (``FaceGeometry.half_balance``)."""
+    face = geometry.half_balance.apply(geometry.aligned) if balance_halves else geometry.aligned
+    return flip(face) if geometry.mirrored else np.ascontiguousarray(face)
+
+
+def face_source(geometry: FaceGeometry, spec: InputSpec) -> np.ndarray:
+    """The crop that :func:`fit` turns into an aligned-face model's input: :func:`canonical_face`, halves
+    balanced when ``spec.balance_halves``."""
+    return canonical_face(geometry, spec.balance_halves)
 
 
 def canonical_half(image: np.ndarray, side: Side) -> np.ndarray:
@@ -205,14 +222,14 @@ def input_image(spec: InputSpec, source: FaceGeometry | HalfFace) -> np.ndarray:
         return fit(source.image, spec)
     if not isinstance(source, FaceGeometry):
         raise TypeError("A face model needs a FaceGeometry")
-    return fit(canonical_face(source), spec)
+    return fit(face_source(source, spec), spec)
 
 
 def face_tensor(geometry: FaceGeometry, spec: InputSpec) -> torch.Tensor:
     """Side / full-face model input ``(1, 3, H, W)`` float32 from the canonical aligned crop."""
     if spec.kind != "aligned_face":
         raise ValueError(f"This model takes {spec.kind} inputs, not the aligned face")
-    return to_tensor(canonical_face(geometry), spec)
+    return to_tensor(face_source(geometry, spec), spec)
 
 
 def half_tensor(halves: Sequence[HalfFace], spec: InputSpec) -> torch.Tensor:
@@ -236,6 +253,7 @@ __all__ = [
     "as_rgb",
     "canonical_face",
     "canonical_half",
+    "face_source",
     "face_tensor",
     "fit",
     "fit_box",

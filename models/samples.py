@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from data.records import BinaryPainRecord, HalfRecord, SideRecord
 from faces.sides import Side
-from models.preprocess import InputSpec, canonical_face, canonical_half, fit
+from models.preprocess import InputSpec, canonical_half, face_source, fit
 from models.registry import SIDE_CLASSES
 from models.train_config import TrainConfig, TrainingError
 
@@ -177,7 +177,7 @@ def sample_images(record: Any, halves: Sequence[Side | None], spec: InputSpec, *
     geometry = analyse(record.image_path, False, landmarks=given, on_no_face=on_no_face)
     out = []
     for half in halves:
-        source = canonical_face(geometry) if half is None else geometry.halves[half].image
+        source = face_source(geometry, spec) if half is None else geometry.halves[half].image
         out.append(fit(source, spec))
     return out
 

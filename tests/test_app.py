@@ -180,6 +180,7 @@ def test_the_asymmetry_table_ends_with_the_head_turn(astronaut_view):
     assert toward == "facing the camera" or toward.startswith("patient's")
     assert "not seen alike" in note
     assert not [w for w in astronaut_view.data["warnings"] if "turned" in w]
+    assert turn["side_model_balance"] == 0.0 and "stretched" not in note  # a frontal face is read as is
 
 
 def test_grad_cam_maps_of_both_stages_with_patient_side_region_summaries(astronaut_view):

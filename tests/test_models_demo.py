@@ -22,7 +22,7 @@ def _tiny_recipe() -> DemoRecipe:
     }
     models = [
         ModelRecipe("side", "side", "side_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3, patience=1,
-                    half_precision=False, role="side"),
+                    half_precision=False, role="side", balance_halves=True),
         ModelRecipe("pain", "pain/halfface", "simple_cnn", "half_face", epochs=1, batch_size=8, lr=1e-3,
                     patience=1, half_precision=True, role="pain"),
         ModelRecipe("pain", "pain/unbc", "simple_cnn", "aligned_face", epochs=1, batch_size=8, lr=1e-3,
@@ -45,6 +45,9 @@ def test_recipe_installs_three_verified_models_with_test_figures(built) -> None:
     bundle = load_bundle(weights, device="cpu")
     assert bundle.side is not None and bundle.full_face_pain is not None
     assert bundle.pain.card.weights["dtype"] == "float16" and bundle.side.card.weights["dtype"] == "float32"
+    # the side model is installed to read turned heads with their halves evened out; the others are not
+    assert bundle.side.spec.balance_halves and not bundle.full_face_pain.spec.balance_halves
+    assert "balance_halves" not in read_card(weights / "pain.json").input
     for role in ("side", "pain", "full_face_pain"):
         card = read_card(weights / f"{role}.json")
         test = card.metrics["test"]

@@ -303,8 +303,8 @@ def test_predict_on_arrays_matches_the_pipeline(face) -> None:
     by_side = {Side.RIGHT: scores[0], Side.LEFT: scores[1]}
     assert by_side[result.unaffected_side] == pytest.approx(result.pspi.raw["unaffected_half"], abs=1e-5)
     assert by_side[result.affected_side] == pytest.approx(result.pspi.raw["affected_half"], abs=1e-5)
-    from models.preprocess import canonical_face
+    from models.preprocess import face_source
 
-    probabilities = bundle.side.predict([canonical_face(result.geometry)])
+    probabilities = bundle.side.predict([face_source(result.geometry, bundle.side.spec)])
     assert probabilities.shape == (1, 2)
     assert probabilities[0, 0] == pytest.approx(result.side_probabilities[Side.LEFT], abs=1e-6)

@@ -193,6 +193,23 @@ def test_subject_identity_is_fixed_across_frames() -> None:
     assert make_subject(4, seed=9).identity != a.identity
 
 
+def test_yaw_spread_is_a_setting_and_defaults_to_small_turns() -> None:
+    def yaws(**kwargs: float) -> np.ndarray:
+        identity = sample_identity(5)
+        return np.array([sample_frame_spec(np.random.default_rng([8, k]), identity, **kwargs).yaw
+                         for k in range(400)])
+
+    small, wide = yaws(), yaws(yaw_sd=12.0)
+    assert np.abs(small).max() <= 10.0 and 3.0 < small.std() < 5.0
+    assert np.abs(wide).max() <= 30.0 and 10.0 < wide.std() < 13.0 and (np.abs(wide) > 20).mean() > 0.05
+    # the same draws scaled: the rest of every frame (expression, light, camera) is unchanged
+    assert np.allclose(np.clip(small * 3, -30, 30)[np.abs(small) < 10], wide[np.abs(small) < 10])
+    from data.synth.write import SynthConfig, write_dataset
+
+    with pytest.raises(ValueError, match="yaw_sd"):
+        write_dataset("unused", SynthConfig(yaw_sd=0.0), progress=False)
+
+
 def test_cli_writes_all_layouts(tmp_path: Path) -> None:
     from data.__main__ import main
     from data.layouts import load_any

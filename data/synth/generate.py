@@ -48,6 +48,10 @@ def _child_seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
+#: spread of the head turn of a rendered frame, degrees (clipped at 2.5 of them)
+DEFAULT_YAW_SD = 4.0
+
+
 def make_subject(index: int, seed: int, palsy_fraction: float = 0.5) -> Subject:
     """Subject number ``index`` of a dataset with ``seed``; palsy with probability ``palsy_fraction``."""
     rng = np.random.default_rng([seed, index, 101])
@@ -67,12 +71,14 @@ def sample_frame_spec(
     palsy: Palsy | None = None,
     size: int = 256,
     pspi_target: int | None = None,
+    yaw_sd: float = DEFAULT_YAW_SD,
 ) -> FrameSpec:
     """One frame of ``identity``: AUs for a PSPI drawn from ``distribution`` (or ``pspi_target``),
-    small pose, lighting and camera variation."""
+    small pose, lighting and camera variation. The head turns by a normal ``yaw_sd`` degrees, clipped at
+    2.5 of them (by default up to 10 degrees either way)."""
     target = sample_pspi_target(rng, distribution) if pspi_target is None else int(pspi_target)
     aus = sample_aus_for_pspi(rng, target) | sample_distractors(rng)
-    yaw = float(np.clip(rng.normal(0, 4), -10, 10))
+    yaw = float(np.clip(rng.normal(0, yaw_sd), -2.5 * yaw_sd, 2.5 * yaw_sd))
     roll = float(np.clip(rng.normal(0, 3), -8, 8))
     jpeg = int(rng.integers(55, 96)) if rng.random() < 0.6 else 0
     blur = float(rng.uniform(0.2, 1.0)) if rng.random() < 0.5 else 0.0
@@ -110,7 +116,8 @@ def neutral_specs(subjects: int, seed: int, size: int = 256) -> Iterator[FrameSp
 
 
 def subject_frames(subject: Subject, n_frames: int, seed: int, distribution: str = "unbc",
-                   size: int = 256, frames_per_sequence: int = 10) -> Iterator[tuple[str, str, FrameSpec]]:
+                   size: int = 256, frames_per_sequence: int = 10,
+                   yaw_sd: float = DEFAULT_YAW_SD) -> Iterator[tuple[str, str, FrameSpec]]:
     """Yield ``(sequence, frame_id, spec)`` for ``n_frames`` frames of ``subject``.
 
     Frame ids look like ``s007_seq02_f0013`` (sequence numbers start at 1, frame numbers at 0).
@@ -120,7 +127,7 @@ def subject_frames(subject: Subject, n_frames: int, seed: int, distribution: str
     subject_index = int(subject.name[1:])
     for k in range(n_frames):
         rng = np.random.default_rng([seed, subject_index, k, 202])
-        spec = sample_frame_spec(rng, subject.identity, distribution, subject.palsy, size)
+        spec = sample_frame_spec(rng, subject.identity, distribution, subject.palsy, size, yaw_sd=yaw_sd)
         sequence = f"seq{k // frames_per_sequence + 1:02d}"
         yield sequence, f"{subject.name}_{sequence}_f{k:04d}", spec
 

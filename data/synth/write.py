@@ -28,6 +28,7 @@ import numpy as np
 from data.layouts import write_binary_pain, write_half_face_pair, write_side_labels, write_unbc_frame
 from data.synth.aus import ALL_AUS, AU_CODES
 from data.synth.generate import (
+    DEFAULT_YAW_SD,
     DISTRIBUTIONS,
     Subject,
     au_region_report,
@@ -58,6 +59,8 @@ class SynthConfig:
     size: int = 256
     au_masks: bool = False
     halves_from: str = "truth"
+    #: spread of the head turn, degrees (:func:`data.synth.generate.sample_frame_spec`)
+    yaw_sd: float = DEFAULT_YAW_SD
 
     def layouts(self) -> tuple[str, ...]:
         if self.layout == "all":
@@ -106,7 +109,8 @@ def _frames(config: SynthConfig) -> Iterator[tuple[Subject, str, str, Any]]:
     for index in range(config.subjects):
         subject = make_subject(index, config.seed, config.palsy_fraction)
         for sequence, frame_id, spec in subject_frames(subject, config.frames, config.seed,
-                                                       config.distribution, config.size):
+                                                       config.distribution, config.size,
+                                                       yaw_sd=config.yaw_sd):
             yield subject, sequence, frame_id, spec
 
 
@@ -122,6 +126,8 @@ def write_dataset(out: str | Path, config: SynthConfig, progress: bool = True) -
         raise ValueError(f"palsy_fraction must be in [0, 1], got {config.palsy_fraction}")
     if config.halves_from not in HALVES_FROM:
         raise ValueError(f"halves_from must be one of {HALVES_FROM}, got {config.halves_from!r}")
+    if not 0.0 < config.yaw_sd <= 16.0:
+        raise ValueError(f"yaw_sd must be in (0, 16] degrees, got {config.yaw_sd}")
     if config.subjects < 1 or config.frames < 1 or config.size < 64:
         raise ValueError("need at least 1 subject, 1 frame and a size of at least 64 pixels")
     out = Path(out)
