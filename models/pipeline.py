@@ -74,7 +74,9 @@ UNCERTAIN_BELOW = 0.95  # a side is named between CLEAR_ABOVE and this, with a w
 CLEAR_ABOVE = 0.925
 
 #: The share of those out-of-fold development photos without a palsy on which the side model named a side
-#: at :data:`CLEAR_ABOVE` (0.38 = 1 - 0.62, see above): shown beside every side the model names.
+#: at :data:`CLEAR_ABOVE` (0.38 = 1 - 0.62, see above): shown beside every side the model names. Measured
+#: before the side model read turned heads with balanced halves (``faces.pose.HalfBalance``); on the
+#: development photos it learned from, the balancing had one more of 50 unedited photos named a side.
 UNSEEN_NO_PALSY_NAMED = 0.38
 #: Said beside a side the side model names (page, report and command line).
 CONFIRM_SIDE = (f"Confirm it if you can: on development photos of people without a palsy that it had not "
