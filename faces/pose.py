@@ -120,21 +120,21 @@ class HalfBalance:
     def is_identity(self) -> bool:
         return self.strength == 0.0
 
+    @staticmethod
+    def _stretch(x: np.ndarray, origin: float, target: float, left: float, right: float) -> np.ndarray:
+        """``x`` with ``origin`` moved to ``target``, offsets scaled by ``left`` below it, ``right`` above."""
+        offset = np.asarray(x, dtype=np.float64) - origin
+        return target + offset * np.where(offset <= 0, left, right)
+
     def to_levelled(self, x: np.ndarray) -> np.ndarray:
         """x in the balanced crop -> x in the levelled crop (any shape)."""
-        x = np.asarray(x, dtype=np.float64)
-        offset = x - self.centre_x
-        scale = np.where(offset <= 0, self.left_width / self.left_target,
-                         self.right_width / self.right_target)
-        return self.midline_x + offset * scale
+        return self._stretch(x, self.centre_x, self.midline_x, self.left_width / self.left_target,
+                             self.right_width / self.right_target)
 
     def to_balanced(self, x: np.ndarray) -> np.ndarray:
         """x in the levelled crop -> x in the balanced crop (the inverse of :meth:`to_levelled`)."""
-        x = np.asarray(x, dtype=np.float64)
-        offset = x - self.midline_x
-        scale = np.where(offset <= 0, self.left_target / self.left_width,
-                         self.right_target / self.right_width)
-        return self.centre_x + offset * scale
+        return self._stretch(x, self.midline_x, self.centre_x, self.left_target / self.left_width,
+                             self.right_target / self.right_width)
 
     def _remap(self, image: np.ndarray, source_x: np.ndarray, nearest: bool,
                fill: float | None) -> np.ndarray:
@@ -165,7 +165,7 @@ def half_balance(levelled_landmarks: np.ndarray, midline_x: float, size: int,
     """The :class:`HalfBalance` of a levelled face of side ``size`` (``FaceGeometry.aligned_landmarks``
     and ``midline_x``), blended in with its estimated turn (or ``turn_degrees``)."""
     points = np.asarray(levelled_landmarks, dtype=np.float64)
-    degrees = abs(turn_index(points)) * DEGREES_PER_UNIT if turn_degrees is None else float(turn_degrees)
+    degrees = head_turn(points).degrees if turn_degrees is None else float(turn_degrees)
     strength = float(np.clip((degrees - BALANCE_FROM_DEGREES) / (BALANCE_FULL_DEGREES - BALANCE_FROM_DEGREES),
                              0.0, 1.0))
     left_width = midline_x - points[JAW_ENDS[0], 0]
