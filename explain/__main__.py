@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from explain.base import GRADIENT_METHODS, METHODS
+from explain.segments import SEGMENTATIONS
 
 SUBCOMMANDS = {"population": "explain.population", "bench": "explain.bench", "layers": "explain.layer_choice",
                "mirror": "explain.mirror", "timing": "explain.timing", "groundtruth": "explain.groundtruth",
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="pain maps for the scored (unaffected) half only, or both halves")
     parser.add_argument("--samples", type=int, default=None, help="LIME samples (default: the method's)")
     parser.add_argument("--seed", type=int, default=None, help="LIME seed (default: the method's)")
+    parser.add_argument("--segmentation", default=None, choices=SEGMENTATIONS,
+                        help="LIME segments (default: regions, the named facial regions)")
     parser.add_argument("--layer", default=None, help="Grad-CAM layer (default: per architecture)")
     parser.add_argument("--no-outlines", action="store_true", help="leave out region outlines and midline")
     parser.add_argument("--weights", type=Path, default=None, help="model weights folder (default: shipped)")
@@ -65,6 +68,8 @@ def _params(args: argparse.Namespace) -> dict[str, object]:
         params["n_samples"] = args.samples
     if args.seed is not None:
         params["seed"] = args.seed
+    if args.segmentation is not None:
+        params["segmentation"] = args.segmentation
     return params
 
 

@@ -8,6 +8,18 @@ else** (hair, neck, background and the fit's padding), so that LIME also learns 
 does and every pixel belongs to exactly one segment. With so few segments a few dozen LIME samples
 already cover the on/off patterns well.
 
+``"subregions"`` cuts each of those regions into compact pieces of about :data:`PIECE_FRACTION` of the
+input (:func:`subregion_segments`; about 24 on a half), each piece named after its region, so that a map
+can rank the parts of a region. It is an option, not the default: on development data (the shipped demo
+weights, 128 samples, the neutral fill; deletion AUC medians, lower is better) it did not order the input
+better than whole regions. 16 synthetic faces (seed 7), PSPI half: regions 0.29 (neutral curve fill) /
+0.27 (blur), pieces of 1/24 0.34 / 0.24, of 1/36 0.28 / 0.17, of 1/48 0.63 / 0.33, with the top raising
+region one the active AU changed on 16/16, 16/16, 15/16 and 16/16 faces; side: 0.15 / 0.25, 0.14 / 0.25,
+0.13 / 0.27, 0.17 / 0.26. 12 development photos, PSPI half: 2.21 / 2.72, 2.27 / 2.38, 3.02 / 3.13
+(removing parts of a real face raises this model's PSPI, so the curves rise above 1), and the ``lime``
+package's defaults (quickshift, 1000 samples, segment-mean fill) 2.18 / 0.74; each at 0.5-0.7 s per half
+against 5-7 s for the package's defaults.
+
 ``"quickshift"`` and ``"slic"`` are the usual superpixel options (scikit-image), computed on the input
 image itself; they have no region names.
 """
@@ -22,7 +34,11 @@ from explain.base import face_to_input
 from explain.types import MapSource
 from models.preprocess import InputSpec
 
-SEGMENTATIONS = ("regions", "quickshift", "slic")
+SEGMENTATIONS = ("regions", "subregions", "quickshift", "slic")
+
+#: ``"subregions"``: target size of one piece, as a fraction of the input's area (about 24 pieces on a
+#: half, 36 on a whole face once small regions are counted as one piece each).
+PIECE_FRACTION = 1 / 24
 
 #: Name of the last "regions" segment: everything outside the named facial regions.
 OUTSIDE = "outside"
@@ -65,6 +81,57 @@ def region_segments(source: MapSource, spec: InputSpec) -> Segments:
     return Segments(labels, tuple(names), "regions")
 
 
+def split_mask(mask: np.ndarray, parts: int, iterations: int = 8) -> np.ndarray:
+    """Pixels of ``mask`` cut into ``parts`` compact pieces: ``(h, w)`` int32, ``0 .. parts-1`` inside the
+    mask, -1 outside.
+
+    k-means on the pixel coordinates, started from equal-count bands along the mask's principal axis
+    (deterministic: no random start), so an eye or a brow splits into inner and outer parts first.
+    """
+    out = np.full(mask.shape, -1, np.int32)
+    rows, cols = np.nonzero(mask)
+    if parts <= 1 or len(rows) < 2 * parts:
+        out[rows, cols] = 0
+        return out
+    points = np.stack([rows, cols], axis=1).astype(np.float64)
+    centred = points - points.mean(axis=0)
+    axis = np.linalg.svd(centred, full_matrices=False)[2][0]
+    order = np.argsort(centred @ axis, kind="stable")
+    assign = np.empty(len(points), np.int64)
+    assign[order] = np.arange(len(points)) * parts // len(points)
+    for _ in range(iterations):
+        centres = np.stack([points[assign == k].mean(axis=0) for k in range(parts)])
+        distance = ((points[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        updated = distance.argmin(axis=1)
+        if np.array_equal(updated, assign) or len(np.unique(updated)) < parts:
+            break
+        assign = updated
+    out[rows, cols] = assign
+    return out
+
+
+def subregion_segments(source: MapSource, spec: InputSpec, piece_fraction: float | None = None) -> Segments:
+    """The :func:`region_segments`, each cut into compact pieces of about ``piece_fraction`` of the input
+    (:func:`split_mask`; a region smaller than 1.5 pieces stays whole). Pieces keep their region's name,
+    so a region's attribution is the sum over its pieces; the finer pieces let a map rank the parts of a
+    region (the inner against the outer brow) where whole regions tie every pixel inside them.
+    """
+    regions = region_segments(source, spec)
+    fraction = PIECE_FRACTION if piece_fraction is None else piece_fraction
+    piece = max(1.0, fraction * spec.size[0] * spec.size[1])
+    labels = np.full(spec.size, -1, np.int32)
+    names: list[str] = []
+    for k, name in enumerate(regions.names):
+        mask = regions.labels == k
+        pieces = split_mask(mask, max(1, int(round(mask.sum() / piece))))
+        for part in range(int(pieces.max()) + 1):
+            inside = pieces == part
+            if inside.any():
+                labels[inside] = len(names)
+                names.append(name)
+    return Segments(labels, tuple(names), "subregions")
+
+
 def superpixel_segments(image: np.ndarray, method: str, **options: float) -> Segments:
     """Quickshift or SLIC superpixels of a uint8 ``(h, w, 3)`` input image, relabelled ``0 .. K-1``.
 
@@ -91,6 +158,8 @@ def segments_for(source: MapSource, spec: InputSpec, image: np.ndarray, method: 
     """The segmentation ``method`` (one of :data:`SEGMENTATIONS`) of the input ``image`` from ``source``."""
     if method == "regions":
         return region_segments(source, spec)
+    if method == "subregions":
+        return subregion_segments(source, spec, **options)
     if method not in SEGMENTATIONS:
         raise ValueError(f"segmentation must be one of {SEGMENTATIONS}, got {method!r}")
     return superpixel_segments(image, method, **options)
@@ -123,6 +192,5 @@ def paint_density(weights: np.ndarray, segments: Segments) -> np.ndarray:
     return scaled.astype(np.float32)[segments.labels]
 
 
-__all__ = ["OUTSIDE", "SEGMENTATIONS", "Segments", "paint", "paint_density", "region_segments",
-           "segments_for",
-           "superpixel_segments"]
+__all__ = ["OUTSIDE", "PIECE_FRACTION", "SEGMENTATIONS", "Segments", "paint", "paint_density",
+           "region_segments", "segments_for", "split_mask", "subregion_segments", "superpixel_segments"]

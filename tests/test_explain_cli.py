@@ -54,6 +54,17 @@ def test_lime_through_the_same_command(photo_path, tmp_path) -> None:
                  "--seed", "3", "--side", "right"]) == 0
     (entry,) = json.loads((out / "explanation.json").read_text())["explanations"]
     assert entry["method"] == "lime" and entry["seed"] == 3 and entry["params"]["n_samples"] == 60
+    assert entry["params"]["segmentation"] == "regions"
+
+
+def test_lime_segmentation_option(photo_path, tmp_path) -> None:
+    out = tmp_path / "pieces"
+    assert main([photo_path, "--out", str(out), "--method", "lime", "--stage", "pain", "--samples", "60",
+                 "--segmentation", "subregions", "--side", "right"]) == 0
+    (entry,) = json.loads((out / "explanation.json").read_text())["explanations"]
+    names = entry["params"]["segment_names"]
+    assert entry["params"]["segmentation"] == "subregions" and len(names) > len(set(names))  # cut regions
+    assert {r["side"] for r in entry["regions"]["regions"] if r["absolute"] > 0} == {"left"}
 
 
 def test_bad_input_gives_a_message_and_writes_nothing(tmp_path, capsys) -> None:

@@ -16,7 +16,14 @@ import faces
 from data.synth import Palsy, render_face, sample_identity
 from data.synth.generate import sample_frame_spec
 from explain.lime import CaptumLimeExplainer, LimeExplainer, fill_image
-from explain.segments import OUTSIDE, paint, region_segments, superpixel_segments
+from explain.segments import (
+    OUTSIDE,
+    paint,
+    region_segments,
+    split_mask,
+    subregion_segments,
+    superpixel_segments,
+)
 from explain.types import MapSource
 from faces.sides import Side
 from models.checkpoint import ModelCard
@@ -73,6 +80,52 @@ def test_face_segments_name_both_patient_sides(geometry) -> None:
     # canonical view: the patient's right is on the image left
     columns = np.nonzero(segments.labels == segments.names.index("eye_right"))[1]
     assert columns.mean() < spec.width / 2
+
+
+def test_split_mask_cuts_compact_pieces_of_similar_size_deterministically() -> None:
+    mask = np.zeros((30, 60), bool)
+    mask[10:20, 5:55] = True  # a horizontal bar, like a brow
+    pieces = split_mask(mask, 3)
+    assert (pieces[~mask] == -1).all() and set(np.unique(pieces[mask])) == {0, 1, 2}
+    sizes = np.bincount(pieces[mask])
+    assert sizes.min() > 0.7 * sizes.max()
+    # cut across the long axis: each piece is a band of columns, the bands in order and not interleaved
+    spans = [np.nonzero((pieces == k).any(axis=0))[0] for k in range(3)]
+    assert spans[0].max() < spans[1].min() and spans[1].max() < spans[2].min()
+    np.testing.assert_array_equal(pieces, split_mask(mask, 3))
+    assert (split_mask(mask, 1)[mask] == 0).all()
+
+
+def test_subregions_nest_inside_the_named_regions(geometry) -> None:
+    source = MapSource(geometry, "pain", Side.LEFT)
+    regions = region_segments(source, SPEC)
+    pieces = subregion_segments(source, SPEC, piece_fraction=1 / 16)
+    assert pieces.method == "subregions" and pieces.count > regions.count
+    assert set(np.unique(pieces.labels)) == set(range(pieces.count))
+    for k, name in enumerate(pieces.names):  # every piece lies in the one region it is named after
+        assert set(np.unique(regions.labels[pieces.labels == k])) == {regions.names.index(name)}
+    assert set(pieces.names) == set(regions.names)
+    # with pieces larger than the input every region stays whole
+    whole = subregion_segments(source, SPEC, piece_fraction=2.0)
+    np.testing.assert_array_equal(whole.labels, regions.labels)
+
+
+def test_lime_on_subregions_weights_the_piece_the_model_reads(geometry) -> None:
+    source = MapSource(geometry, "pain", Side.RIGHT)
+    pieces = subregion_segments(source, SPEC)  # the explainer's own pieces
+    split = [k for k, name in enumerate(pieces.names) if name != OUTSIDE and pieces.names.count(name) > 1]
+    assert split, "some facial region is cut into pieces"
+    read = max(split, key=lambda k: int((pieces.labels == k).sum()))  # one piece of a cut region
+    card = ModelCard(architecture="simple_cnn", task="pain", outputs=1, input=SPEC.to_dict())
+    model = LoadedModel("pain", deployed(MaskMean(pieces.labels == read), "pain", 0.0), card)
+    inputs = half_tensor([geometry.halves[Side.RIGHT]], SPEC)
+    explanation = LimeExplainer().attribute(model, inputs, 0, source=source, n_samples=128, seed=1,
+                                            segmentation="subregions")
+    assert explanation.params["segmentation"] == "subregions"
+    assert explanation.params["segments"] == len(explanation.params["segment_names"]) >= pieces.count
+    values = np.array([np.abs(explanation.input_map[pieces.labels == k]).sum() for k in range(pieces.count)])
+    assert int(np.argmax(values)) == read
+    assert np.delete(values, read).max() < 0.2 * values[read]
 
 
 def test_superpixels_are_relabelled_from_zero(geometry) -> None:
