@@ -15,10 +15,10 @@ weights, 128 samples, the neutral fill; deletion AUC medians, lower is better) i
 better than whole regions. 16 synthetic faces (seed 7), PSPI half: regions 0.29 (neutral curve fill) /
 0.27 (blur), pieces of 1/24 0.34 / 0.24, of 1/36 0.28 / 0.17, of 1/48 0.63 / 0.33, with the top raising
 region one the active AU changed on 16/16, 16/16, 15/16 and 16/16 faces; side: 0.15 / 0.25, 0.14 / 0.25,
-0.13 / 0.27, 0.17 / 0.26. 12 development photos, PSPI half: 2.21 / 2.72, 2.27 / 2.38, 3.02 / 3.13
-(removing parts of a real face raises this model's PSPI, so the curves rise above 1), and the ``lime``
-package's defaults (quickshift, 1000 samples, segment-mean fill) 2.18 / 0.74; each at 0.5-0.7 s per half
-against 5-7 s for the package's defaults.
+0.13 / 0.27, 0.17 / 0.26. 11 development photos (the astronaut and ten even-numbered LFW crops), PSPI
+half: 2.21 / 2.72, 2.27 / 2.38, 3.02 / 3.13 (removing parts of a real face raises this model's PSPI, so
+the curves rise above 1), and the ``lime`` package's defaults (quickshift, 1000 samples, segment-mean
+fill) 2.18 / 0.74; each at 0.5-0.7 s per half against 5-7 s for the package's defaults.
 
 ``"quickshift"`` and ``"slic"`` are the usual superpixel options (scikit-image), computed on the input
 image itself; they have no region names.
