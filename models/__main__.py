@@ -258,6 +258,10 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", action="append", default=[], metavar="ROLE=ARCH",
                    help="train ROLE's network (and the base run it starts from) as architecture ARCH instead "
                    "of the recipe's, e.g. side=side_halves (repeatable)")
+    p.add_argument("--yaw-sd", action="append", default=[], metavar="DATASET=DEGREES",
+                   help="draw a synthetic dataset of the recipe (side, side_base, pain, test) with this "
+                   "head-turn spread instead of 4 degrees, e.g. side=12 (repeatable; a trial, not the "
+                   "shipped recipe)")
     p.add_argument("--leave-out-photos", metavar="K/N",
                    help="leave fold K of N of the development photos (split by person) out of the photo "
                    "edits, to judge the models on photos they did not learn from (e.g. 0/2); not for shipped "
@@ -274,6 +278,12 @@ def _demo(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for choice in args.arch:
         role, _, architecture = choice.partition("=")
         recipe = recipe.with_architecture(role.strip(), architecture.strip())
+    if args.yaw_sd:
+        spreads = {}
+        for choice in args.yaw_sd:
+            name, _, degrees = choice.partition("=")
+            spreads[name.strip()] = float(degrees)
+        recipe = recipe.with_yaw_sd(spreads)
     if args.scale != 1.0 or args.max_epochs:
         recipe = recipe.scaled(args.scale, args.max_epochs)
     if args.leave_out_photos:

@@ -147,7 +147,8 @@ def _default_models() -> list[ModelRecipe]:
         # --faces 40, seeds 6060 and 6262: palsy named clearly and right minus false palsies, mean over
         # turns) from 0.950 and 0.950 to 0.925 and 0.887. The whole two-stage recipe with both side sets
         # drawn at yaw_sd 12 (from scratch; seed-99 test side accuracy 1.000) raised it to 0.969 and 0.975:
-        # a candidate, not yet judged on photos it did not learn from (--leave-out-photos folds).
+        # a candidate, not yet judged on photos it did not learn from (python -m models demo-weights --only
+        # side --yaw-sd side=12 --yaw-sd side_base=12, with --leave-out-photos K/2 for the folds).
         ModelRecipe("side", "side", "side_halves", "aligned_face", epochs=60, batch_size=32, lr=3e-4,
                     patience=20, half_precision=False, role="side", extra=("real_side/unbc",),
                     randomise=False, init_from="side_base", balance_halves=True),
@@ -237,6 +238,18 @@ class DemoRecipe:
         return replace(self, datasets=datasets, models=models, real=shrink(self.real),
                        real_side=shrink(self.real_side),
                        neutral_subjects=max(2, round(self.neutral_subjects * min(subjects, 1.0))))
+
+    def with_yaw_sd(self, spreads: dict[str, float]) -> DemoRecipe:
+        """The same recipe with the head-turn spread (:attr:`DatasetRecipe.yaw_sd`, degrees) of the named
+        synthetic datasets changed, e.g. ``{"side": 12, "side_base": 12}``."""
+        unknown = sorted(set(spreads) - set(self.datasets))
+        if unknown:
+            raise ValueError(f"no dataset {unknown} in the recipe (datasets: {sorted(self.datasets)})")
+        if any(float(v) <= 0 for v in spreads.values()):
+            raise ValueError(f"head-turn spreads must be positive, got {spreads}")
+        datasets = {k: replace(d, yaw_sd=float(spreads[k])) if k in spreads else d
+                    for k, d in self.datasets.items()}
+        return replace(self, datasets=datasets)
 
     def leaving_out(self, fold: int, folds: int) -> DemoRecipe:
         """The same recipe with fold ``fold`` of ``folds`` of the development photos left out of its

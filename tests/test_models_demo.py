@@ -162,6 +162,14 @@ def test_a_fold_of_the_development_photos_can_be_left_out_of_the_photo_edits(tmp
 
     recipe = DemoRecipe().leaving_out(1, 2)
     assert recipe.only(["side"]).leave_out == (1, 2)
+    wide = recipe.with_yaw_sd({"side": 12, "side_base": 12})
+    assert wide.datasets["side"].yaw_sd == wide.datasets["side_base"].yaw_sd == 12.0
+    assert wide.datasets["pain"] == recipe.datasets["pain"] and wide.leave_out == (1, 2)
+    assert wide.only(["side"]).datasets["side"].yaw_sd == 12.0
+    with pytest.raises(ValueError, match="no dataset"):
+        recipe.with_yaw_sd({"sides": 12})
+    with pytest.raises(ValueError, match="positive"):
+        recipe.with_yaw_sd({"side": 0})
     assert recipe.with_architecture("side", "side_cnn").scaled(0.1, 1).leave_out == (1, 2)
     with pytest.raises(ValueError, match="fold"):
         DemoRecipe().leaving_out(2, 2)
